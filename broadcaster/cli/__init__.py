@@ -1,0 +1,48 @@
+"""Command-line entry point: a thin shell over the stages.
+
+`main()` is the only place that prints errors: one line each, exit code 1, a traceback only
+with `-v`. Everything below it raises `BroadcasterError` subclasses and stays testable.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from broadcaster.cli.app import cli
+from broadcaster.errors import BroadcasterError, ScheduleError
+
+# Each import attaches that stage's commands to `cli`.
+from broadcaster.cli import schedule as _schedule  # noqa: F401,E402
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv if argv is not None else sys.argv[1:]))
+    try:
+        result = cli.main(args=argv, prog_name="broadcaster", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except ScheduleError as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        if verbose:
+            raise
+        return 1
+    except BroadcasterError as exc:
+        click.echo(f"broadcaster: {exc}", err=True)
+        if verbose:
+            raise
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,40 @@
+"""The root Click group and options shared by every command.
+
+Commands live in one module per stage (`cli/schedule.py`, `cli/text.py`, ...) and attach
+themselves to `cli`; `broadcaster.cli.main` imports them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from broadcaster import __version__, i18n
+
+
+class Context:
+    """What the root group passes to every command."""
+
+    def __init__(self, verbose: int) -> None:
+        self.verbose = verbose
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), envvar="BROADCASTER_LANG",
+              help="Language of messages: vi (default) or en.")
+@click.option("-v", "--verbose", count=True, help="More log output; -v also shows tracebacks.")
+@click.version_option(__version__, prog_name="broadcaster")
+@click.pass_context
+def cli(ctx: click.Context, lang: str | None, verbose: int) -> None:
+    """broadcaster: the commune loudspeaker radio, on air and on time."""
+    i18n.set_language(lang)
+    ctx.obj = Context(verbose)
+
+
+def schedule_option(func):
+    """`--schedule PATH`, defaulting to ./schedule.yaml."""
+    return click.option(
+        "--schedule", "schedule_path", type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("schedule.yaml"), show_default=True, help="The station's schedule file.",
+    )(func)

@@ -1,0 +1,170 @@
+"""The validated schedule as frozen dataclasses: what every later stage reads.
+
+Paths are absolute and already checked to exist inside the schedule's folder; texts given as
+`text_file:` are already read. Nothing here touches the disk or the clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+class Priority(enum.IntEnum):
+    """Bulletin levels of Circular 39/2020/TT-BTTTT, valued like obplayer's priority stack."""
+
+    NORMAL = 50      # airs in its slot
+    PRIORITY = 75    # goes ahead of waiting normal programmes
+    EMERGENCY = 100  # cuts in at once
+
+    @classmethod
+    def parse(cls, value: str) -> "Priority":
+        return cls[value.strip().upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+NO_JINGLE = "none"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value stands in the schedule file (1-based line and column)."""
+
+    path: Path
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """`station.speech`: the engine fallback chain and each engine's voice."""
+
+    engines: tuple[str, ...] = ("gtts", "espeak-ng")
+    gtts_timeout: float = 10.0          # seconds, connect and read
+    gtts_retries: int = 2               # extra attempts after the first, with backoff
+    espeak_voice: str = "vi"
+    espeak_speed: int = 125             # words per minute; 110-130 was clearest (REFERENCE.md)
+
+
+@dataclass(frozen=True)
+class ProgrammeSettings:
+    """`station.programme`: how bulletins are framed and paced on air."""
+
+    repeat_bridge: str = "Xin nhắc lại"
+    pause_after_jingle: float = 0.6     # seconds
+    pause_between_readings: float = 1.2
+    pause_between_bulletins: float = 1.5
+    pause_before_jingle: float = 0.8
+
+
+@dataclass(frozen=True)
+class Station:
+    name: str
+    timezone: ZoneInfo
+    state_dir: Path
+    loudness: float = -16.0             # LUFS, integrated
+    output: str = "default"             # device name or index, or "file:DIR"
+    voicing: str = "horn"               # "horn" or "flat"
+    jingles: dict[str, Path] = field(default_factory=dict)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
+    catch_up: timedelta = timedelta(minutes=10)
+    prerender: timedelta = timedelta(minutes=30)
+    pronunciations: Path | None = None  # the station's own reading dictionary (YAML)
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """One item to read or play. Exactly one of `text` and `audio` is set.
+
+    `intro`/`outro` hold a jingle name, `NO_JINGLE`, or None for the station default
+    (the jingle named "intro"/"outro" when the station has one).
+    """
+
+    id: str
+    title: str
+    text: str | None = None
+    text_file: Path | None = None       # where `text` came from, when it came from a file
+    audio: Path | None = None
+    priority: Priority = Priority.NORMAL
+    repeat: int = 1
+    intro: str | None = None
+    outro: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive range of dates; a single date has `first == last`."""
+
+    first: date
+    last: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A broadcast session: when it airs and which bulletins it plays, in order.
+
+    `days` holds ISO weekday numbers (1 = Monday ... 7 = Sunday); None means every day.
+    When `dates` is non-empty the slot airs on those dates only and `days` is None.
+    """
+
+    name: str
+    at: tuple[time, ...]
+    play: tuple[str, ...]
+    days: frozenset[int] | None = None
+    dates: tuple[date, ...] = ()
+    start: date | None = None           # `from:` in the file
+    until: date | None = None
+    exceptions: tuple[DateRange, ...] = ()
+    enabled: bool = True
+    location: Location | None = None
+
+    def airs_on(self, day: date) -> bool:
+        """Whether this slot has broadcasts on `day` (ignores `enabled`)."""
+        if self.start and day < self.start or self.until and day > self.until:
+            return False
+        if any(day in excepted for excepted in self.exceptions):
+            return False
+        if self.dates:
+            return day in self.dates
+        return self.days is None or day.isoweekday() in self.days
+
+
+@dataclass(frozen=True)
+class Schedule:
+    path: Path                          # absolute path of schedule.yaml
+    station: Station
+    bulletins: dict[str, Bulletin]
+    slots: tuple[Slot, ...]
+    warnings: tuple = ()                # Problem objects of severity "warning"
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def slot(self, name: str) -> Slot:
+        for slot in self.slots:
+            if slot.name == name:
+                return slot
+        raise KeyError(name)
+
+    def source_files(self) -> tuple[Path, ...]:
+        """Every file the schedule was read from, for hot reload to watch."""
+        files = [self.path]
+        files += [b.text_file for b in self.bulletins.values() if b.text_file]
+        if self.station.pronunciations:
+            files.append(self.station.pronunciations)
+        return tuple(files)

@@ -1,0 +1,37 @@
+"""A problem found in an operator's file, printed as `FILE:LINE:COL: message`.
+
+Problems carry a message key and parameters rather than text, so the same problem prints in
+Vietnamese or English (`broadcaster.i18n`) and tests can assert the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from broadcaster import i18n
+
+ERROR = "error"
+WARNING = "warning"
+
+i18n.register({
+    "severity.error": ("lỗi", "error"),
+    "severity.warning": ("cảnh báo", "warning"),
+})
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int                      # 1-based
+    column: int                    # 1-based
+    key: str                       # message key in the i18n catalogue
+    params: dict = field(default_factory=dict, compare=False)
+    severity: str = ERROR
+
+    @property
+    def message(self) -> str:
+        return i18n.tr(self.key, **self.params)
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {i18n.tr('severity.' + self.severity)}: {self.message}"
