@@ -35,7 +35,7 @@ def language() -> str:
     return env if env in LANGUAGES else "vi"
 
 
-def tr(key: str, **params: object) -> str:
+def tr(key: str, /, **params: object) -> str:
     """The message `key` in the current language, filled with `params`."""
     entry = _catalogue.get(key)
     if entry is None:

@@ -45,4 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: say so in one line; the traceback is for -v
+        click.echo(f"broadcaster: internal error: {exc!r} (run with -v for details)", err=True)
+        if verbose:
+            raise
+        return 2
     return result if isinstance(result, int) else 0

@@ -1,0 +1,95 @@
+"""`validate` and `agenda`: the operator's checks on schedule.yaml before it goes on air."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from broadcaster import i18n
+from broadcaster.cli.app import cli, schedule_option
+from broadcaster.errors import ScheduleError
+from broadcaster.occurrences import occurrences
+from broadcaster.schedule import check_schedule, load_schedule
+from broadcaster.schedule.model import Priority
+
+WEEKDAY_NAMES = {
+    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+i18n.register({
+    "validate.ok": (
+        "{path}: hợp lệ — {bulletins} bản tin, {slots} khung giờ{warnings}",
+        "{path}: valid — {bulletins} bulletins, {slots} slots{warnings}"),
+    "validate.warnings": (", {count} cảnh báo", ", {count} warnings"),
+    "agenda.title": ("Lịch phát {station}", "Broadcast agenda, {station}"),
+    "agenda.empty": (
+        "Không có buổi phát nào từ {start} trong {days} ngày.",
+        "Nothing airs from {start} for {days} days."),
+    "agenda.col.day": ("Ngày", "Day"),
+    "agenda.col.time": ("Giờ", "Time"),
+    "agenda.col.slot": ("Khung giờ", "Slot"),
+    "agenda.col.bulletins": ("Bản tin", "Bulletins"),
+    "agenda.col.priority": ("Mức", "Priority"),
+    "priority.normal": ("thường", "normal"),
+    "priority.priority": ("ưu tiên", "priority"),
+    "priority.emergency": ("khẩn cấp", "emergency"),
+})
+
+
+@cli.command()
+@schedule_option
+def validate(schedule_path) -> int:
+    """Check schedule.yaml and list every problem as FILE:LINE:COL."""
+    schedule, problems = check_schedule(schedule_path)
+    if schedule is None:
+        raise ScheduleError(problems)
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+    warnings = i18n.tr("validate.warnings", count=len(problems)) if problems else ""
+    click.echo(i18n.tr("validate.ok", path=schedule_path, bulletins=len(schedule.bulletins),
+                       slots=len(schedule.slots), warnings=warnings))
+    return 0
+
+
+@cli.command()
+@schedule_option
+@click.option("--from", "first_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD); today in station time by default.")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) -> int:
+    """List upcoming broadcasts in station time."""
+    schedule = load_schedule(schedule_path)
+    zone = schedule.station.timezone
+    start_day: date = first_day.date() if first_day else datetime.now(zone).date()
+    start = datetime.combine(start_day, datetime.min.time(), tzinfo=zone)
+    found = occurrences(schedule, start, start + timedelta(days=days))
+    if as_json:
+        click.echo(json.dumps([
+            {"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
+             "priority": o.priority(schedule).label}
+            for o in found], ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        click.echo(i18n.tr("agenda.empty", start=start_day.isoformat(), days=days))
+        return 0
+    table = Table(title=i18n.tr("agenda.title", station=schedule.station.name))
+    for column in ("day", "time", "slot", "bulletins", "priority"):
+        table.add_column(i18n.tr(f"agenda.col.{column}"))
+    names = WEEKDAY_NAMES[i18n.language()]
+    previous_day = None
+    for occurrence in found:
+        day = occurrence.start.date()
+        label = f"{names[day.weekday()]} {day:%d/%m/%Y}" if day != previous_day else ""
+        previous_day = day
+        priority = occurrence.priority(schedule)
+        style = {Priority.EMERGENCY: "bold red", Priority.PRIORITY: "yellow"}.get(priority)
+        table.add_row(label, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
+                      ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"), style=style)
+    Console(soft_wrap=True).print(table)
+    return 0
