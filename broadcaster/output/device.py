@@ -1,0 +1,284 @@
+"""Sound-card output through sounddevice (PortAudio): a programme WAV in, sound and a report out.
+
+Where it sits: the last stage; the daemon calls `SoundDeviceOutput.play()` from its playout
+thread. On-time start is sample-exact by design: the stream is opened and started a little
+before `start_at`, plays silence, and the callback places the programme's first frame where
+the device's DAC time (`time.outputBufferDacTime`) equals `start_at`. Thread wake-up jitter
+then only matters if it exceeds the lead. The callback copies slices of one precomputed
+float32 array and allocates no arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import OutputError
+from broadcaster.output.base import (
+    PAD_SECONDS, DeviceInfo, Output, PlaybackReport, fade_ramp, read_wav, wait_until, wall_time,
+)
+
+try:
+    import sounddevice as sd
+except OSError as exc:          # PortAudio missing: report it when someone tries to play
+    sd = None
+    _IMPORT_ERROR: OSError | None = exc
+else:
+    _IMPORT_ERROR = None
+
+log = logging.getLogger(__name__)
+
+LEAD_SECONDS = 0.5      # open and start the stream this long before start_at
+WATCHDOG_SECONDS = 5.0  # a stream that has not finished this long after it should have is hung
+MIN_FADE_SECONDS = 0.01
+
+_pa_lock = threading.Lock()
+_active_streams = 0
+
+
+def _require_sd():
+    if sd is None:
+        raise OutputError(i18n.tr("output.no_portaudio", detail=_IMPORT_ERROR))
+    return sd
+
+
+def refresh_portaudio() -> bool:
+    """Re-scan sound devices (PortAudio lists them once, at initialisation).
+
+    Lets a sound card or audio server that appeared after start-up be found. Only done when
+    no stream of this process is open; returns whether it happened.
+    """
+    global _active_streams
+    lib = _require_sd()
+    with _pa_lock:
+        if _active_streams:
+            return False
+        lib._terminate()
+        lib._initialize()
+    log.info("PortAudio re-initialised to re-scan sound devices")
+    return True
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Output-capable devices, with the default output marked."""
+    lib = _require_sd()
+    try:
+        devices = lib.query_devices()
+        default = lib.default.device[1]
+    except lib.PortAudioError as exc:
+        raise OutputError(i18n.tr("output.device_missing", device="default", detail=exc)) from exc
+    return [
+        DeviceInfo(index=d["index"], name=d["name"], channels=d["max_output_channels"],
+                   default_samplerate=d["default_samplerate"], is_default=d["index"] == default)
+        for d in devices if d["max_output_channels"] > 0
+    ]
+
+
+class _Playback:
+    """The state one programme's callback works on; plain attributes, no locks in the callback."""
+
+    def __init__(self, data: np.ndarray, program_frames: int, rate: int, target: float | None) -> None:
+        self.data = data                          # float32, mono, padded with trailing silence
+        self.program_frames = program_frames      # frames before the padding
+        self.rate = rate
+        self.target = target                      # stream-clock time of the first frame; None = asap
+        self.pos = 0
+        self.first_dac: float | None = None       # stream-clock DAC time of the first frame
+        self.ramp: np.ndarray | None = None       # set by stop(): fade gains still to apply
+        self.ramp_pos = 0
+        self.fade_from: int | None = None         # data frame where the fade began
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.underruns = 0
+        self.callback_error: BaseException | None = None
+
+
+class SoundDeviceOutput(Output):
+    """Plays programmes on one sound device through a callback `sounddevice.OutputStream`."""
+
+    def __init__(self, device: int | str | None = None, *, latency: float | str = "low",
+                 lead: float = LEAD_SECONDS) -> None:
+        self.device = device
+        self.name = "default" if device is None else str(device)
+        self.latency = latency
+        self.lead = lead
+        self._lock = threading.Lock()
+        self._current: _Playback | None = None
+        self._stream_latency = 0.0
+
+    # -- the real-time part -------------------------------------------------------------
+    def _callback(self, outdata: np.ndarray, frames: int, time_info, status) -> None:
+        pb = self._current
+        if status.output_underflow:
+            pb.underruns += 1
+        out = outdata[:, 0]
+        offset = 0
+        if pb.first_dac is None:
+            if pb.stop_requested.is_set():
+                outdata.fill(0)
+                raise sd.CallbackStop
+            dac = time_info.outputBufferDacTime or (time_info.currentTime + self._stream_latency)
+            if pb.target is not None:
+                offset = int(round((pb.target - dac) * pb.rate))
+                if offset >= frames:
+                    outdata.fill(0)
+                    return
+                offset = max(offset, 0)
+            pb.first_dac = dac + offset / pb.rate
+            out[:offset] = 0
+        n = min(frames - offset, len(pb.data) - pb.pos)
+        end = offset + n
+        out[offset:end] = pb.data[pb.pos:pb.pos + n]
+        pb.pos += n
+        ramp = pb.ramp
+        if ramp is not None:
+            if pb.fade_from is None:
+                pb.fade_from = pb.pos - n
+            k = min(n, len(ramp) - pb.ramp_pos)
+            np.multiply(out[offset:offset + k], ramp[pb.ramp_pos:pb.ramp_pos + k], out=out[offset:offset + k])
+            pb.ramp_pos += k
+            if pb.ramp_pos >= len(ramp):
+                out[offset + k:] = 0
+                raise sd.CallbackStop
+        if end < frames:
+            out[end:] = 0
+            raise sd.CallbackStop
+
+    def _finished(self) -> None:
+        pb = self._current
+        if pb is not None:
+            pb.finished.set()
+
+    # -- the blocking part --------------------------------------------------------------
+    def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
+        samples, rate = read_wav(path)
+        mono = samples.astype(np.float32).mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+        program_frames = len(mono)
+        data = np.zeros(program_frames + int(PAD_SECONDS * rate), dtype=np.float32)
+        np.multiply(mono, np.float32(1 / 32768), out=data[:program_frames], casting="unsafe")
+        pb = _Playback(data, program_frames, rate, None)
+        with self._lock:
+            self._current = pb
+        try:
+            return self._play(pb, label, start_at)
+        finally:
+            with self._lock:
+                self._current = None
+
+    def _fail(self, key: str, detail: object, label: str, **extra) -> PlaybackReport:
+        message = i18n.tr(key, device=self.name, detail=detail, **extra)
+        log.error("output %s: %s: %s", self.name, label, message)
+        return PlaybackReport(started=None, ended=None, completed=False, interrupted=False,
+                              error=message, start_error=None)
+
+    def _open(self, pb: _Playback):
+        """Find the device and open a stream on it; a failed look-up re-scans devices once."""
+        global _active_streams
+        lib = _require_sd()
+        for attempt in (1, 2):
+            try:
+                lib.query_devices(self.device, "output")
+                stream = lib.OutputStream(
+                    samplerate=pb.rate, channels=1, dtype="float32", device=self.device,
+                    latency=self.latency, callback=self._callback, finished_callback=self._finished)
+            except (ValueError, lib.PortAudioError) as exc:
+                if attempt == 1 and refresh_portaudio():
+                    continue
+                raise OutputError(str(exc)) from exc
+            with _pa_lock:
+                _active_streams += 1
+            return stream
+        raise AssertionError("unreachable")
+
+    def _close_stream(self, stream) -> None:
+        global _active_streams
+        try:
+            stream.close(ignore_errors=True)
+        finally:
+            with _pa_lock:
+                _active_streams -= 1
+
+    def _play(self, pb: _Playback, label: str, start_at: datetime | None) -> PlaybackReport:
+        requested = start_at.timestamp() if start_at is not None else None
+        if requested is not None and not wait_until(requested - self.lead, pb.stop_requested):
+            log.info("output %s: %s stopped before it started", self.name, label)
+            return PlaybackReport(None, None, completed=False, interrupted=True, error=None,
+                                  start_error=None)
+        try:
+            stream = self._open(pb)
+        except OutputError as exc:
+            return self._fail("output.device_missing", exc, label)
+        try:
+            self._stream_latency = float(stream.latency)
+            offset = _clock_offset(stream)
+            if requested is not None:
+                pb.target = requested - offset
+            try:
+                stream.start()
+            except sd.PortAudioError as exc:
+                return self._fail("output.device_failed", exc, label)
+            duration = len(pb.data) / pb.rate
+            ahead = max(0.0, requested - time.time()) if requested is not None else 0.0
+            deadline = ahead + duration + self._stream_latency + WATCHDOG_SECONDS
+            if not pb.finished.wait(deadline):
+                stream.abort(ignore_errors=True)
+                return self._fail("output.device_hung", "", label, seconds=deadline)
+        finally:
+            self._close_stream(stream)
+        if pb.underruns:
+            log.warning("output %s: %s had %s buffer underrun(s)", self.name, label, pb.underruns)
+        if pb.first_dac is None:
+            return PlaybackReport(None, None, completed=False, interrupted=True, error=None,
+                                  start_error=None)
+        if pb.fade_from is None:
+            aired = min(pb.pos, pb.program_frames)
+        else:
+            aired = min(pb.fade_from + pb.ramp_pos, pb.program_frames)
+        completed = aired >= pb.program_frames
+        started_epoch = pb.first_dac + offset
+        ended_epoch = started_epoch + aired / pb.rate
+        start_error = started_epoch - requested if requested is not None else None
+        log.info("output %s: %s %s, start error %s ms", self.name, label,
+                 "played" if completed else "interrupted",
+                 "-" if start_error is None else f"{start_error * 1000:.1f}")
+        return PlaybackReport(started=wall_time(started_epoch), ended=wall_time(ended_epoch),
+                              completed=completed, interrupted=not completed, error=None,
+                              start_error=start_error)
+
+    def stop(self, fade: float = 0.5) -> None:
+        with self._lock:
+            pb = self._current
+            if pb is None:
+                return
+            # The device already holds `latency` seconds of sound: fade the rest so the whole
+            # fade ends within `fade` seconds of this call.
+            seconds = max(MIN_FADE_SECONDS, fade - self._stream_latency)
+            if pb.ramp is None:
+                pb.ramp = fade_ramp(int(seconds * pb.rate))
+            pb.stop_requested.set()
+        log.info("output %s: stop requested (fade %.2f s)", self.name, fade)
+
+    def close(self) -> None:
+        self.stop(0.0)
+
+
+def _clock_offset(stream) -> float:
+    """`time.time() - stream.time`: maps PortAudio's stream clock to wall-clock time.
+
+    Takes the tightest of a few back-to-back readings, so a preemption between two reads
+    does not skew every start.
+    """
+    best = None
+    for _ in range(5):
+        before = time.time()
+        stream_now = stream.time
+        after = time.time()
+        if best is None or after - before < best[0]:
+            best = (after - before, (before + after) / 2 - stream_now)
+    return best[1]
