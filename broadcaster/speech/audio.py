@@ -1,0 +1,105 @@
+"""The speech stage's one audio format: 24 kHz mono 16-bit WAV, and the tools to reach and check it.
+
+In: whatever an engine wrote (gTTS MP3, eSpeak NG 22.05 kHz WAV). Out: WAV files in the one
+format the programme stage reads, written by the `wave` module so the header is always the plain
+44 bytes and a truncated file is recognisable from its size alone (a cache hit is a stat, not a
+decode).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import SpeechError
+from broadcaster.speech import messages as _messages  # noqa: F401
+
+log = logging.getLogger(__name__)
+
+RATE = 24_000
+SAMPLE_WIDTH = 2
+HEADER_BYTES = 44
+FORMAT_ID = f"wav-{RATE}-mono-s16"      # part of every cache key: changing the format re-renders
+FFMPEG_TIMEOUT = 120.0
+# Edges quieter than this (about -50 dBFS) are trimmed so the pauses we add are the pauses heard.
+_SILENCE_LEVEL = 100
+_EDGE_KEEP = int(0.03 * RATE)
+
+
+def decode_to_pcm(source: Path, engine: str) -> np.ndarray:
+    """Decode any audio file to mono int16 samples at `RATE` with ffmpeg; SpeechError if it won't."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SpeechError(i18n.tr("speech.ffmpeg.missing"))
+    command = [ffmpeg, "-nostdin", "-v", "error", "-i", str(source),
+               "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise SpeechError(i18n.tr("speech.audio.invalid", engine=engine, error="ffmpeg timeout")) from exc
+    error = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    if result.returncode != 0 or len(result.stdout) < SAMPLE_WIDTH:
+        detail = error[-1] if error else f"{len(result.stdout)} bytes decoded"
+        raise SpeechError(i18n.tr("speech.audio.invalid", engine=engine, error=detail))
+    samples = np.frombuffer(result.stdout[: len(result.stdout) // 2 * 2], dtype="<i2")
+    if not samples.any():
+        raise SpeechError(i18n.tr("speech.audio.invalid", engine=engine, error="silence only"))
+    return samples
+
+
+def trim_silence(samples: np.ndarray) -> np.ndarray:
+    """Drop quiet lead-in and tail (keeping 30 ms) so joined pieces pause for the time we chose."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > _SILENCE_LEVEL)
+    if loud.size == 0:
+        return samples
+    start = max(0, loud[0] - _EDGE_KEEP)
+    end = min(samples.size, loud[-1] + 1 + _EDGE_KEEP)
+    return samples[start:end]
+
+
+def write_wav(path: Path, samples: np.ndarray) -> None:
+    """Write `samples` as a standard WAV at `path` (not atomic: callers write to a temp name)."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(SAMPLE_WIDTH)
+        out.setframerate(RATE)
+        out.writeframes(np.ascontiguousarray(samples, dtype="<i2").tobytes())
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as source:
+        return np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
+
+
+def is_valid_wav(path: Path) -> bool:
+    """Whether `path` is a complete, non-empty standard WAV: header parses, size matches it.
+
+    Catches 0-byte files, truncated files, foreign formats and garbage without decoding audio.
+    """
+    try:
+        size = os.stat(path).st_size
+        if size <= HEADER_BYTES:
+            return False
+        with wave.open(str(path), "rb") as source:
+            frames = source.getnframes()
+            shape = (source.getnchannels(), source.getsampwidth(), source.getframerate())
+    except (OSError, EOFError, wave.Error):
+        return False
+    return (frames > 0 and shape == (1, SAMPLE_WIDTH, RATE)
+            and size == HEADER_BYTES + frames * SAMPLE_WIDTH)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(round(seconds * RATE)), dtype="<i2")
+
+
+def duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as source:
+        return source.getnframes() / source.getframerate()

@@ -1,0 +1,226 @@
+"""The speaker: written bulletin text in, one joined speech WAV out, through the engine chain.
+
+Flow: normalize (broadcaster.text) -> split into pieces (speech.split) -> for each piece, the
+first engine of the chain that has it cached or can speak it -> join the pieces with pauses into
+one WAV, itself cached under a key of every piece, so an unchanged bulletin costs one stat.
+
+The chain is `station.speech.engines` (default gTTS, then eSpeak NG). When an engine fails it is
+skipped for `retry_preferred_after` seconds (a thirty-sentence bulletin does not wait out thirty
+timeouts), and the fallback render is marked as such; the next `speak` of that text after the
+pause tries the preferred engine again and replaces the fallback render when it succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import SpeechError, TextError
+from broadcaster.schedule.model import Schedule, SpeechSettings
+from broadcaster.speech import audio
+from broadcaster.speech import messages as _messages  # noqa: F401
+from broadcaster.speech.base import Speaker, Speech, SpeechEngine
+from broadcaster.speech.cache import CacheEntry, SpeechCache, cache_key
+from broadcaster.speech.espeak import EspeakEngine
+from broadcaster.speech.gtts_engine import GttsEngine
+from broadcaster.speech.split import Piece, split_text
+
+log = logging.getLogger(__name__)
+
+ENGINES: dict[str, type[SpeechEngine]] = {"gtts": GttsEngine, "espeak-ng": EspeakEngine}
+RETRY_PREFERRED_AFTER = 300.0   # seconds an engine that failed is left out before trying it again
+JOINED_VERSION = 1              # bump when the joining itself changes (trim, pause shapes)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    at: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class _PieceRender:
+    entry: CacheEntry
+    rank: int                   # index in the chain of the engine that spoke
+    reasons: tuple[str, ...]
+
+
+class CachedSpeaker(Speaker):
+    """Speaks through `engines` in order, caching every piece and every joined text in `cache`.
+
+    clock: monotonic seconds, injectable so tests can step past `retry_preferred_after`.
+    """
+
+    def __init__(
+        self,
+        engines: Sequence[SpeechEngine],
+        cache: SpeechCache,
+        normalize: Callable[[str], str],
+        *,
+        retry_preferred_after: float = RETRY_PREFERRED_AFTER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not engines:
+            raise SpeechError(i18n.tr("speech.no_engines"))
+        self.engines = tuple(engines)
+        self.cache = cache
+        self.normalize = normalize
+        self.retry_preferred_after = retry_preferred_after
+        self.clock = clock
+        self._failures: dict[str, _Failure] = {}
+        self._options = {e.name: e.cache_options() for e in self.engines}
+
+    def speak(self, text: str) -> Speech:
+        pieces = split_text(self.normalize(text))
+        if not pieces:
+            raise SpeechError(i18n.tr("speech.nothing_to_say"))
+        key = self._joined_key(pieces)
+        entry = self.cache.get(key)
+        if entry is not None and self._still_good(entry):
+            log.debug("speech cache hit %s", key)
+            return self._speech(entry)
+        renders = [self._render_piece(piece.text) for piece in pieces]
+        worst = max(renders, key=lambda r: r.rank)
+        reasons = list(dict.fromkeys(reason for r in renders for reason in r.reasons))
+        engine = self.engines[worst.rank].name
+        meta = {
+            "kind": "joined",
+            "engine": engine,
+            "rank": worst.rank,
+            "fallback_reason": "; ".join(reasons) if worst.rank > 0 else None,
+            "pieces": [[p.text, p.pause_after, r.entry.key] for p, r in zip(pieces, renders)],
+        }
+        joined = self.cache.put_samples(key, self._join(pieces, renders), meta)
+        speech = self._speech(joined)
+        if speech.is_fallback:
+            log.warning("spoken by fallback engine %s: %s", speech.engine, speech.fallback_reason)
+        return speech
+
+    def piece_key(self, text: str, engine: SpeechEngine) -> str:
+        """The cache key of one piece of normalized text spoken by `engine`."""
+        return cache_key({
+            "kind": "piece",
+            "text": text,
+            "engine": engine.name,
+            "options": self._options[engine.name],
+            "format": audio.FORMAT_ID,
+        })
+
+    def _joined_key(self, pieces: list[Piece]) -> str:
+        return cache_key({
+            "kind": "joined",
+            "version": JOINED_VERSION,
+            "pieces": [[p.text, p.pause_after] for p in pieces],
+            "chain": [[e.name, self._options[e.name]] for e in self.engines],
+            "format": audio.FORMAT_ID,
+        })
+
+    def _still_good(self, entry: CacheEntry) -> bool:
+        """A joined render serves as is unless it holds fallback pieces and a retry is due."""
+        rank = entry.meta.get("rank")
+        if not isinstance(rank, int) or not 0 <= rank < len(self.engines):
+            return False            # sidecar lost: rebuild from pieces, which are cheap hits
+        return all(self._resting(engine) for engine in self.engines[:rank])
+
+    def _resting(self, engine: SpeechEngine) -> _Failure | None:
+        failure = self._failures.get(engine.name)
+        if failure and self.clock() - failure.at < self.retry_preferred_after:
+            return failure
+        return None
+
+    def _render_piece(self, text: str) -> _PieceRender:
+        reasons: list[str] = []
+        for rank, engine in enumerate(self.engines):
+            key = self.piece_key(text, engine)
+            entry = self.cache.get(key)
+            if entry is not None:
+                return _PieceRender(entry, rank, tuple(reasons))
+            failure = self._resting(engine)
+            if failure is not None:
+                # The reason it failed, not "skipped": the operator needs the cause.
+                reasons.append(f"{engine.name}: {failure.reason}")
+                continue
+            try:
+                entry = self.cache.render(
+                    key, engine.name, engine.suffix,
+                    lambda target, engine=engine: engine.synthesize(text, target),
+                    {"kind": "piece", "engine": engine.name, "text": text,
+                     "options": self._options[engine.name]},
+                )
+            except SpeechError as exc:
+                log.warning("speech engine %s failed on %r: %s", engine.name, text[:60], exc)
+                self._failures[engine.name] = _Failure(self.clock(), str(exc))
+                reasons.append(f"{engine.name}: {exc}")
+                continue
+            self._failures.pop(engine.name, None)
+            return _PieceRender(entry, rank, tuple(reasons))
+        raise SpeechError(i18n.tr("speech.all_failed", text=_shorten(text), failures="; ".join(reasons)))
+
+    def _join(self, pieces: list[Piece], renders: list[_PieceRender]) -> np.ndarray:
+        parts: list[np.ndarray] = []
+        for piece, render in zip(pieces, renders):
+            parts.append(audio.read_wav(render.entry.path))
+            if piece.pause_after:
+                parts.append(audio.silence(piece.pause_after))
+        return np.concatenate(parts)
+
+    def _speech(self, entry: CacheEntry) -> Speech:
+        return Speech(path=entry.path, engine=str(entry.meta.get("engine")),
+                      fallback_reason=entry.meta.get("fallback_reason"))
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_engines(names: Sequence[str], settings: SpeechSettings) -> list[SpeechEngine]:
+    """Engines from their plain names, configured from `settings`; SpeechError on an unknown name."""
+    engines = []
+    for name in names:
+        cls = ENGINES.get(name)
+        if cls is None:
+            raise SpeechError(i18n.tr("speech.unknown_engine", name=name, known=", ".join(ENGINES)))
+        engines.append(cls.from_settings(settings))
+    return engines
+
+
+def speech_cache_dir(state_dir: Path) -> Path:
+    return state_dir / "cache" / "speech"
+
+
+def speaker_for(schedule: Schedule, engines: Sequence[str] | None = None) -> Speaker:
+    """The station's speaker: its engine chain (or `engines`), its cache and its dictionary."""
+    settings = schedule.station.speech
+    chain = build_engines(list(engines) if engines is not None else list(settings.engines), settings)
+    return CachedSpeaker(chain, SpeechCache(speech_cache_dir(schedule.station.state_dir)),
+                         make_normalizer(schedule.station.pronunciations))
+
+
+def default_speaker(cache_dir: Path, engines: Sequence[str] | None = None,
+                    settings: SpeechSettings | None = None) -> Speaker:
+    """A speaker with default settings and no station dictionary (for `say` without a schedule)."""
+    settings = settings or SpeechSettings()
+    chain = build_engines(list(engines) if engines is not None else list(settings.engines), settings)
+    return CachedSpeaker(chain, SpeechCache(cache_dir), make_normalizer(None))
+
+
+def make_normalizer(pronunciations: Path | None) -> Callable[[str], str]:
+    """`broadcaster.text.Normalizer(...).normalize` with the station's dictionary, if it has one."""
+    from broadcaster.text import Normalizer, load_dictionary
+
+    overrides: dict[str, str] = {}
+    if pronunciations is not None:
+        overrides, problems = load_dictionary(pronunciations)
+        errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+        if errors:
+            raise TextError(i18n.tr("speech.dictionary.invalid", path=pronunciations,
+                                    problems="\n".join(p.format() for p in errors)))
+        for problem in problems:
+            log.warning("%s", problem.format())
+    return Normalizer(overrides).normalize
