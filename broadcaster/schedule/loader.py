@@ -496,9 +496,13 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
     if not isinstance(node, yaml.MappingNode):
         reader.report(node, "type.mapping", key=f"slots {label}")
         return None
+    for key_node, value_node in node.value:   # the name first, so problems can mention it
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "name" \
+                and isinstance(value_node, yaml.ScalarNode) and value_node.value.strip():
+            label = value_node.value.strip()
     fields = reader.items(node, i18n.tr("section.slot", name=label), SLOT_KEYS)
     if "name" in fields:
-        label = reader.text(fields["name"][1], "name") or label
+        reader.text(fields["name"][1], "name")
     else:
         reader.report(node, "key.missing", key="name", section=i18n.tr("section.slot", name=label))
     section = i18n.tr("section.slot", name=label)
