@@ -70,7 +70,7 @@ class SpeechCache:
         if samples.size == 0:
             raise SpeechError(i18n.tr("speech.audio.invalid", engine=meta.get("engine", "?"),
                                       error="no samples"))
-        self._ensure_folder()
+        self.ensure_folder()
         tmp = self._temp_path(SUFFIX)
         try:
             audio.write_wav(tmp, samples)
@@ -87,7 +87,7 @@ class SpeechCache:
         `produce` writes into a temporary file inside the cache folder; whatever it leaves behind
         (a 0-byte gTTS file, a half WAV) is deleted whether it succeeded or not.
         """
-        self._ensure_folder()
+        self.ensure_folder()
         raw = self._temp_path(suffix)
         try:
             produce(raw)
@@ -134,7 +134,8 @@ class SpeechCache:
         os.close(handle)
         return Path(name)
 
-    def _ensure_folder(self) -> None:
+    def ensure_folder(self) -> None:
+        """Create the folder, or SpeechError saying it cannot be written."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

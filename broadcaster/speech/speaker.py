@@ -85,6 +85,7 @@ class CachedSpeaker(Speaker):
         if entry is not None and self._still_good(entry):
             log.debug("speech cache hit %s", key)
             return self._speech(entry)
+        self.cache.ensure_folder()      # a full disk is not an engine failure: say so first
         renders = [self._render_piece(piece.text) for piece in pieces]
         worst = max(renders, key=lambda r: r.rank)
         reasons = list(dict.fromkeys(reason for r in renders for reason in r.reasons))
