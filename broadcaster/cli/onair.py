@@ -1,0 +1,140 @@
+"""`run`, `play` and `emergency`: the station daemon and the desk's ways to put something on air now.
+
+`run` keeps the station on air until SIGTERM/SIGINT. `play` and `emergency` go through the
+running daemon's control socket when one answers (so they queue or cut in by priority), and
+otherwise render and play in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from broadcaster import i18n
+from broadcaster.cli.app import cli, schedule_option
+from broadcaster.errors import OnAirError
+from broadcaster.schedule import load_schedule
+
+log = logging.getLogger(__name__)
+
+i18n.register({
+    "onair.cli.via_daemon": ("Đã gửi tới chương trình phát thanh đang chạy: {message}",
+                             "Sent to the running station daemon: {message}"),
+    "onair.cli.output_ignored": ("--output bị bỏ qua: chương trình phát thanh đang chạy dùng đầu ra của nó.",
+                                 "--output ignored: the running daemon uses its own output."),
+    "onair.cli.direct": ("Không có chương trình phát thanh đang chạy: phát trực tiếp.",
+                         "No station daemon running: playing directly."),
+    "onair.cli.row": ("{slot} ({key}): {status}{engine}{error}", "{slot} ({key}): {status}{engine}{error}"),
+    "onair.cli.not_aired": ("Không phát được {key}.", "{key} did not air."),
+})
+
+
+def setup_logging(verbose: int) -> None:
+    """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+
+
+def output_option(func):
+    return click.option("--output", "output_spec", default=None, metavar="SPEC",
+                        help="Sound device (name or number), 'default', or file:DIR; overrides station.output.")(func)
+
+
+@cli.command()
+@schedule_option
+@output_option
+@click.pass_obj
+def run(obj, schedule_path: Path, output_spec: str | None) -> int:
+    """Keep the station on air: pre-render, play each slot on time, log every airing."""
+    from broadcaster.onair.daemon import Station
+
+    setup_logging(obj.verbose)
+    schedule = load_schedule(schedule_path)
+    station = Station(schedule, output=output_spec)
+    stop = threading.Event()
+
+    def on_signal(signum, _frame) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    station.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        station.stop()
+    return 0
+
+
+def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: dict, resolve) -> int:
+    from broadcaster.onair.control import daemon_answers, send_request, socket_path
+    from broadcaster.onair.daemon import play_direct
+
+    schedule = load_schedule(schedule_path)
+    sock = socket_path(schedule.station.state_dir)
+    if daemon_answers(sock):
+        if output_spec:
+            click.echo(i18n.tr("onair.cli.output_ignored"), err=True)
+        reply = send_request(sock, request)
+        if not reply.get("ok"):
+            raise OnAirError(str(reply.get("error")))
+        click.echo(i18n.tr("onair.cli.via_daemon", message=reply.get("message", reply.get("key"))))
+        return 0
+    setup_logging(obj.verbose)
+    click.echo(i18n.tr("onair.cli.direct"), err=True)
+    rows = play_direct(schedule, resolve(schedule), output=output_spec)
+    for row in rows:
+        click.echo(i18n.tr("onair.cli.row", slot=row.slot, key=row.key, status=row.status.value,
+                           engine=f" [{row.engine}]" if row.engine else "",
+                           error=f" — {row.error}" if row.error else ""))
+    if not rows or rows[-1].status.value not in ("played", "late"):
+        raise OnAirError(i18n.tr("onair.cli.not_aired", key=rows[-1].key if rows else "?"))
+    return 0
+
+
+@cli.command()
+@click.argument("target")
+@schedule_option
+@output_option
+@click.pass_obj
+def play(obj, target: str, schedule_path: Path, output_spec: str | None) -> int:
+    """Air a bulletin or a whole slot now (queued behind, or cutting in, by its priority)."""
+    from broadcaster.onair.daemon import resolve_play
+
+    return _send_or_direct(obj, schedule_path, output_spec, {"cmd": "play", "target": target},
+                           lambda schedule: resolve_play(schedule, target))
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--bulletin", "bulletin_id", default=None, help="Air this bulletin of schedule.yaml as an emergency.")
+@click.option("--title", default=None, help="Title of an ad-hoc emergency text.")
+@schedule_option
+@output_option
+@click.pass_obj
+def emergency(obj, text: str | None, bulletin_id: str | None, title: str | None, schedule_path: Path,
+              output_spec: str | None) -> int:
+    """Air an emergency now: cuts in on whatever plays, which then airs again from its start."""
+    from datetime import datetime
+
+    from broadcaster.onair.daemon import resolve_emergency
+
+    if not text and not bulletin_id:
+        raise OnAirError(i18n.tr("onair.empty_emergency"))
+    request = {"cmd": "emergency", "text": text, "bulletin": bulletin_id, "title": title}
+    return _send_or_direct(
+        obj, schedule_path, output_spec, request,
+        lambda schedule: resolve_emergency(schedule, text=text, bulletin=bulletin_id, title=title,
+                                           now=datetime.now(schedule.station.timezone)))

@@ -1,0 +1,116 @@
+"""The programmes waiting for the air, as a typed priority stack.
+
+In: `Entry` objects (a scheduled occurrence, a manual replay or an emergency, each with a future
+for its rendered audio). Out: the one entry that should air next. Ranking follows Circular
+39/2020/TT-BTTTT: emergency before priority before normal; equal levels keep their scheduled time,
+then the order of the slots in schedule.yaml, then arrival. Like obplayer's priority stack, the
+queue only answers "what should play now?"; the daemon decides when to cut.
+
+Not thread-safe on its own: the daemon holds its condition's lock around every call.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from broadcaster.schedule.model import Priority
+
+
+class Kind(str, enum.Enum):
+    """Why an entry is on the queue; stored as the as-run row's `kind`."""
+
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    EMERGENCY = "emergency"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(eq=False)
+class Entry:
+    """One airing to be played. `start_at` is the exact second wanted, None for "as soon as possible"."""
+
+    key: str
+    kind: Kind
+    slot: str
+    bulletins: tuple[str, ...]
+    priority: Priority
+    scheduled: datetime
+    audio: "Future"                     # Future[RenderResult]
+    start_at: datetime | None = None
+    order: int = 0                      # the slot's position in schedule.yaml, for same-second ties
+    attempt: int = 1                    # > 1 when replayed after an emergency cut it
+    seq: int = field(default=0, compare=False)
+    preempted: bool = False             # set by the daemon when an emergency asked to cut it
+    cut_by: str | None = None           # the key of that emergency
+
+    @property
+    def ready(self) -> bool:
+        return self.audio.done()
+
+    @property
+    def label(self) -> str:
+        """A file-name-safe label: FileOutput names its WAV after it."""
+        base = _UNSAFE.sub("_", f"{self.slot}-{self.scheduled:%Y%m%d-%H%M%S}")
+        return base if self.attempt == 1 else f"{base}-{self.attempt}"
+
+    def rank(self) -> tuple:
+        return (-int(self.priority), self.scheduled, self.order, self.seq)
+
+    def due(self, now: datetime, lead: timedelta) -> bool:
+        return self.start_at is None or self.start_at - lead <= now
+
+
+class PlayQueue:
+    """Entries waiting for the air, best first."""
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._seq = itertools.count(1)
+
+    def push(self, entry: Entry) -> Entry:
+        entry.seq = next(self._seq)
+        self._entries.append(entry)
+        return entry
+
+    def take(self, now: datetime, lead: timedelta) -> Entry | None:
+        """Remove and return the best entry that is due (within `lead`) and rendered (or failed)."""
+        candidates = [e for e in self._entries if e.ready and e.due(now, lead)]
+        if not candidates:
+            return None
+        best = min(candidates, key=Entry.rank)
+        self._entries.remove(best)
+        return best
+
+    def best_ready(self, now: datetime, lead: timedelta) -> Entry | None:
+        """The entry `take` would return, left in place."""
+        candidates = [e for e in self._entries if e.ready and e.due(now, lead)]
+        return min(candidates, key=Entry.rank) if candidates else None
+
+    def next_due(self) -> datetime | None:
+        """The earliest `start_at` among entries waiting for their second (None if any is due now)."""
+        times = [e.start_at for e in self._entries if e.start_at is not None]
+        if any(e.start_at is None for e in self._entries) or not times:
+            return None
+        return min(times)
+
+    def remove(self, key: str) -> list[Entry]:
+        removed = [e for e in self._entries if e.key == key]
+        self._entries = [e for e in self._entries if e.key != key]
+        return removed
+
+    def keys(self) -> set[str]:
+        return {e.key for e in self._entries}
+
+    def entries(self) -> list[Entry]:
+        """A snapshot, best first."""
+        return sorted(self._entries, key=Entry.rank)
+
+    def __len__(self) -> int:
+        return len(self._entries)

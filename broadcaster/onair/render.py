@@ -1,0 +1,372 @@
+"""Pre-rendering: occurrences -> programme WAVs, ahead of air, in worker processes.
+
+In: `RenderJob`s (bulletins + the schedule they come from) with the time they must be ready by.
+Out: a `Future[RenderResult]` per job. Air time never waits on gTTS or the network: each
+occurrence is rendered `station.prerender` ahead; a failed render is logged and retried, and the
+last try speaks with the offline engine only (eSpeak NG).
+
+Rendering runs in separate processes (`RenderWorker`), not threads: pydub/ffmpeg work in the
+daemon's own process raised APScheduler's start jitter from ~1 ms to 15-40 ms (REFERENCE.md).
+Two workers: one works through the pre-render backlog, the other only takes urgent jobs
+(emergencies, desk replays, catch-up after a restart) so they never queue behind it.
+
+The renderer is any picklable callable `render(job, out_path) -> RenderResult`; the daemon uses
+`programme_renderer` (ProgrammeBuilder + speaker_for), tests pass a fast tone renderer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from broadcaster import i18n
+from broadcaster.errors import OnAirError
+from broadcaster.schedule.model import Bulletin, Schedule
+
+log = logging.getLogger(__name__)
+
+i18n.register({
+    "onair.render_failed": ("Không dựng được chương trình {key}: {error}",
+                            "Could not render programme {key}: {error}"),
+    "onair.render_timeout": ("Dựng chương trình quá {seconds} giây, đã dừng",
+                             "Rendering took longer than {seconds} s and was stopped"),
+    "onair.render_stopped": ("Bộ dựng chương trình đã dừng", "The render worker was stopped"),
+})
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """What to render: the bulletins of one airing, and the schedule whose station settings apply."""
+
+    key: str
+    title: str
+    bulletins: tuple[Bulletin, ...]
+    schedule: Schedule
+    offline_only: bool = False
+
+    def fingerprint(self) -> str:
+        """Changes whenever the sound would: texts, audio files, jingles, voice and level settings."""
+        station = self.schedule.station
+        files = [b.audio for b in self.bulletins if b.audio] + sorted(station.jingles.values())
+        stats = []
+        for path in files:
+            try:
+                st = path.stat()
+                stats.append((str(path), st.st_mtime_ns, st.st_size))
+            except OSError:
+                stats.append((str(path), None, None))
+        material = repr((
+            [(b.id, b.title, b.text, str(b.audio), b.priority, b.repeat, b.intro, b.outro)
+             for b in self.bulletins],
+            sorted((k, str(v)) for k, v in station.jingles.items()), stats,
+            station.loudness, station.voicing, station.speech, station.programme,
+            str(station.pronunciations), self.offline_only, self.title,
+        ))
+        return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    duration: float                     # seconds
+    engine: str                         # speech engine(s) that spoke, "+"-joined
+    fallback_reason: str | None = None  # why the preferred engine did not speak
+
+
+Renderer = Callable[[RenderJob, Path], RenderResult]
+
+
+def programme_renderer(job: RenderJob, out: Path) -> RenderResult:
+    """The real renderer: the programme stage with the station's speaker (offline-only when asked)."""
+    from broadcaster.programme import ProgrammeBuilder
+    from broadcaster.speech import speaker_for
+
+    speaker = speaker_for(job.schedule, engines=["espeak-ng"]) if job.offline_only else speaker_for(job.schedule)
+    programme = ProgrammeBuilder(job.schedule, speaker).render(job.bulletins, out, title=job.title)
+    reasons = "; ".join(r for r in programme.fallback_reasons if r) or None
+    if job.offline_only and reasons is None:
+        reasons = "offline retry"
+    return RenderResult(Path(programme.path), float(programme.duration),
+                        "+".join(programme.engines) or "audio", reasons)
+
+
+def _worker_main(conn, log_level: int) -> None:
+    """The worker process: receive (renderer, job, out), send back ("ok", result) or ("error", text)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the daemon decides when workers stop
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s [render] %(name)s: %(message)s")
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        renderer, job, out = message
+        try:
+            result = renderer(job, out)
+        except Exception as exc:  # every failure goes back to the daemon as text; the worker lives on
+            conn.send(("error", f"{exc}" or type(exc).__name__))
+        else:
+            conn.send(("ok", result))
+
+
+class RenderWorker:
+    """One render process, started on first use, restarted after a crash or a timeout."""
+
+    def __init__(self, renderer: Renderer, *, name: str, timeout: float = 600.0) -> None:
+        self.renderer = renderer
+        self.name = name
+        self.timeout = timeout
+        self._ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads and PortAudio
+        self._process = None
+        self._conn = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _ensure(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child, logging.getLogger().getEffectiveLevel()),
+                                    name=f"broadcaster-render-{self.name}", daemon=True)
+        process.start()
+        child.close()
+        self._process, self._conn = process, parent
+        log.debug("render worker %s started (pid %s)", self.name, process.pid)
+
+    def render(self, job: RenderJob, out: Path) -> RenderResult:
+        """Blocking: render `job` into `out` in the worker process; raises OnAirError on failure."""
+        with self._lock:
+            if self._closed:
+                raise OnAirError(i18n.tr("onair.render_stopped"))
+            self._ensure()
+            conn = self._conn
+        try:
+            conn.send((self.renderer, job, out))
+            if not conn.poll(self.timeout):
+                self._kill()
+                raise OnAirError(i18n.tr("onair.render_timeout", seconds=int(self.timeout)))
+            status, value = conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._kill()
+            raise OnAirError(i18n.tr("onair.render_stopped")) from exc
+        if status != "ok":
+            raise OnAirError(value)
+        return value
+
+    def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(2)
+
+    def close(self) -> None:
+        """Stop the worker now (a render in progress is abandoned)."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(1)
+            if process.is_alive():
+                process.kill()
+                process.join(1)
+        if self._conn is not None:
+            self._conn.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _settle(future: Future, *, result: RenderResult | None = None, error: Exception | None = None) -> None:
+    """Complete `future` unless it was cancelled meanwhile (a reload or shutdown dropped it)."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass
+
+
+@dataclass(eq=False)
+class _Task:
+    job: RenderJob
+    fingerprint: str
+    deadline: datetime
+    urgent: bool
+    future: Future
+    seq: int
+    not_before: float = 0.0             # time.monotonic() before which the task waits (retry backoff)
+    online_failures: list[str] = field(default_factory=list)
+
+
+class Prerenderer:
+    """Renders jobs ahead of their deadline, keeps finished renders that did not change, retries failures.
+
+    `request()` returns the same future for the same key and fingerprint, so a schedule reload
+    keeps everything already rendered that the edit did not touch.
+    """
+
+    def __init__(self, renderer: Renderer, folder: Path, *, clock: Callable[[], datetime],
+                 retry_delay: timedelta = timedelta(seconds=30), online_tries: int = 2,
+                 timeout: float = 600.0) -> None:
+        self.folder = folder
+        self.clock = clock
+        self.retry_delay = retry_delay
+        self.online_tries = online_tries
+        self._workers = {False: RenderWorker(renderer, name="ahead", timeout=timeout),
+                         True: RenderWorker(renderer, name="urgent", timeout=timeout)}
+        self._tasks: dict[str, _Task] = {}
+        self._pending: dict[bool, list[_Task]] = {False: [], True: []}
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._stopping = False
+        self._threads = [threading.Thread(target=self._loop, args=(urgent,), daemon=True,
+                                          name=f"prerender-{'urgent' if urgent else 'ahead'}")
+                         for urgent in (False, True)]
+        folder.mkdir(parents=True, exist_ok=True)
+        for thread in self._threads:
+            thread.start()
+
+    def request(self, job: RenderJob, *, deadline: datetime, urgent: bool = False) -> Future:
+        fingerprint = job.fingerprint()
+        with self._cond:
+            task = self._tasks.get(job.key)
+            if task is not None and task.fingerprint == fingerprint and not self._failed(task):
+                if urgent and not task.urgent and not task.future.done() and task in self._pending[False]:
+                    self._pending[False].remove(task)
+                    task.urgent = True
+                    self._pending[True].append(task)
+                    self._cond.notify_all()
+                return task.future
+            if task is not None and not task.future.done():
+                task.future.cancel()
+                for queue in self._pending.values():
+                    if task in queue:
+                        queue.remove(task)
+            self._seq += 1
+            task = _Task(job, fingerprint, deadline, urgent, Future(), self._seq)
+            self._tasks[job.key] = task
+            self._pending[urgent].append(task)
+            self._cond.notify_all()
+            return task.future
+
+    @staticmethod
+    def _failed(task: _Task) -> bool:
+        return task.future.done() and (task.future.cancelled() or task.future.exception() is not None)
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget renders for keys no longer wanted (a reload removed them); delete their files."""
+        with self._cond:
+            for key in [k for k in self._tasks if k not in keys]:
+                self._drop(key)
+
+    def discard(self, key: str) -> None:
+        """Forget one render once it has aired for good, and delete its file."""
+        with self._cond:
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        task = self._tasks.pop(key, None)
+        if task is None:
+            return
+        for queue in self._pending.values():
+            if task in queue:
+                queue.remove(task)
+        if not task.future.done():
+            task.future.cancel()
+        elif not self._failed(task):
+            task.future.result().path.unlink(missing_ok=True)
+
+    def _out_path(self, task: _Task, offline: bool) -> Path:
+        name = _UNSAFE.sub("_", task.job.key)[:80]
+        return self.folder / f"{name}-{task.fingerprint[:12]}{'-offline' if offline else ''}.wav"
+
+    def _next(self, urgent: bool) -> _Task | None:
+        """Wait for the most pressing runnable task of this worker's queue (None when stopping)."""
+        with self._cond:
+            while not self._stopping:
+                now = time.monotonic()
+                runnable = [t for t in self._pending[urgent] if t.not_before <= now]
+                if runnable:
+                    task = min(runnable, key=lambda t: (t.deadline, t.seq))
+                    self._pending[urgent].remove(task)
+                    return task
+                waits = [t.not_before - now for t in self._pending[urgent]]
+                self._cond.wait(timeout=min(waits, default=1.0))
+            return None
+
+    def _loop(self, urgent: bool) -> None:
+        worker = self._workers[urgent]
+        while True:
+            task = self._next(urgent)
+            if task is None:
+                return
+            if task.future.done():
+                continue
+            offline = (len(task.online_failures) >= self.online_tries
+                       or (task.online_failures and self._no_time_left(task)))
+            job = task.job if not offline else RenderJob(task.job.key, task.job.title, task.job.bulletins,
+                                                         task.job.schedule, offline_only=True)
+            started = time.monotonic()
+            try:
+                result = worker.render(job, self._out_path(task, offline))
+            except OnAirError as exc:
+                if self._stopping:
+                    task.future.cancel()
+                    return
+                self._failure(task, str(exc), offline)
+                continue
+            log.info("rendered %s in %.1f s: %.1f s of audio, engine %s%s", task.job.key,
+                     time.monotonic() - started, result.duration, result.engine,
+                     f" (fallback: {result.fallback_reason})" if result.fallback_reason else "")
+            if offline and task.online_failures:
+                reason = "; ".join(task.online_failures)
+                result = RenderResult(result.path, result.duration, result.engine,
+                                      f"{reason}; {result.fallback_reason}" if result.fallback_reason
+                                      and result.fallback_reason != "offline retry" else reason)
+            with self._cond:
+                current = self._tasks.get(task.job.key) is task
+            if current:
+                _settle(task.future, result=result)
+
+    def _no_time_left(self, task: _Task) -> bool:
+        return task.deadline - self.clock() <= 2 * self.retry_delay
+
+    def _failure(self, task: _Task, error: str, offline: bool) -> None:
+        log.error("%s", i18n.tr("onair.render_failed", key=task.job.key, error=error))
+        if offline:
+            reasons = "; ".join(task.online_failures + [error])
+            _settle(task.future, error=OnAirError(i18n.tr("onair.render_failed", key=task.job.key, error=reasons)))
+            return
+        task.online_failures.append(error)
+        with self._cond:
+            if len(task.online_failures) < self.online_tries and not self._no_time_left(task):
+                task.not_before = time.monotonic() + self.retry_delay.total_seconds()
+                log.warning("retrying %s in %.0f s", task.job.key, self.retry_delay.total_seconds())
+            else:
+                log.warning("retrying %s with the offline voice", task.job.key)
+            self._pending[task.urgent].append(task)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopping = True
+            for task in self._tasks.values():
+                if not task.future.done():
+                    task.future.cancel()
+            self._cond.notify_all()
+        for worker in self._workers.values():
+            worker.close()
+        for thread in self._threads:
+            thread.join(timeout=2)
