@@ -1,0 +1,260 @@
+"""Bulletins + speech + jingles -> one programme WAV at the station's loudness, ready to air.
+
+Where it sits: after the speech stage, before output/onair. In: the schedule (station jingles,
+pauses, loudness, voicing), a `Speaker`, and the bulletins of one slot. Out: a 48 kHz 16-bit mono
+WAV written atomically, and a `Programme` saying how long it is, who spoke it and how loud it is.
+
+The layout of one bulletin:
+    [intro jingle] pause [reading] (pause ["Xin nhắc lại"] pause [reading]) x (repeat-1)
+    pause [outro jingle]
+An emergency bulletin opens with the "alert" jingle and an attention tone instead of the intro.
+Every distinct file is prepared once (voiced, levelled, limited: see `element`), so repeats and
+recurring jingles cost a file copy; the programme's loudness is computed from the elements'
+K-weighted energies, without reading the hour back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import ProgrammeError
+from broadcaster.programme import element as elements
+from broadcaster.programme.meter import FRAME, RATE, integrated
+from broadcaster.schedule.model import NO_JINGLE, Bulletin, Priority, Schedule, Slot
+from broadcaster.speech.base import Speaker
+
+log = logging.getLogger(__name__)
+
+VOICINGS = ("horn", "flat")
+TRAILING_SILENCE = 0.25     # seconds: the PulseAudio path drops the last ~24 ms of a play
+ATTENTION_TONE_HZ = (853.0, 960.0)   # the two-tone attention signal used by broadcast alerts
+ATTENTION_TONE_SECONDS = 2.0
+RECORDING_ENGINE = "audio"  # `engines` entry for a bulletin given as a recorded file
+
+i18n.register({
+    "programme.unknown_jingle": (
+        "Bản tin {bulletin}: không có nhạc hiệu tên '{name}' trong station.jingles.",
+        "Bulletin {bulletin}: there is no jingle named '{name}' in station.jingles.",
+    ),
+    "programme.unknown_bulletin": (
+        "Khung giờ {slot}: không có bản tin '{bulletin}' trong lịch.",
+        "Slot {slot}: there is no bulletin '{bulletin}' in the schedule.",
+    ),
+    "programme.no_content": (
+        "Bản tin {bulletin} không có nội dung (cần text hoặc audio).",
+        "Bulletin {bulletin} has nothing to air (it needs text or audio).",
+    ),
+    "programme.no_bulletins": (
+        "Không có bản tin nào để dựng chương trình.",
+        "There are no bulletins to build a programme from.",
+    ),
+    "programme.bad_voicing": (
+        "station.voicing '{voicing}' không hợp lệ; chọn horn hoặc flat.",
+        "station.voicing '{voicing}' is not valid; choose horn or flat.",
+    ),
+    "programme.write_failed": (
+        "Không ghi được chương trình vào {path}: {detail}",
+        "Could not write the programme to {path}: {detail}",
+    ),
+})
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A rendered programme file and what went into it."""
+
+    path: Path
+    duration: float                     # seconds
+    engines: tuple[str, ...]            # speech engines heard, in order of first use
+    fallback_reasons: tuple[str, ...]   # why a fallback voice spoke, when one did
+    loudness: float                     # LUFS integrated, as rendered
+    true_peak: float                    # dBTP, as rendered
+
+
+@dataclass(frozen=True)
+class _Audio:
+    path: Path
+    label: str
+
+
+@dataclass(frozen=True)
+class _Silence:
+    seconds: float
+
+
+class ProgrammeBuilder:
+    """Renders bulletins of one schedule into programmes; one builder serves many renders."""
+
+    def __init__(self, schedule: Schedule, speaker: Speaker) -> None:
+        self.schedule = schedule
+        self.speaker = speaker
+
+    def render_slot(self, slot: Slot, out: Path) -> Programme:
+        """Render what `slot` airs: its bulletins in `slot.play` order."""
+        bulletins = []
+        for bulletin_id in slot.play:
+            try:
+                bulletins.append(self.schedule.bulletins[bulletin_id])
+            except KeyError:
+                raise ProgrammeError(i18n.tr("programme.unknown_bulletin", slot=slot.name,
+                                             bulletin=bulletin_id)) from None
+        return self.render(bulletins, out, title=slot.name)
+
+    def render(self, bulletins: Sequence[Bulletin], out: Path, *, title: str = "") -> Programme:
+        """Assemble, level and write `bulletins` as one programme to `out` (atomically)."""
+        station = self.schedule.station
+        if station.voicing not in VOICINGS:
+            raise ProgrammeError(i18n.tr("programme.bad_voicing", voicing=station.voicing))
+        if not bulletins:
+            raise ProgrammeError(i18n.tr("programme.no_bulletins"))
+        out = Path(out)
+        with tempfile.TemporaryDirectory(prefix="broadcaster-programme-") as work:
+            workdir = Path(work)
+            speeches: list = []
+            parts = self._layout(bulletins, workdir, speeches)
+            decoded: dict[Path, elements.Decoded] = {}
+            for part in parts:
+                if isinstance(part, _Audio) and part.path not in decoded:
+                    decoded[part.path] = elements.decode(
+                        part.path, workdir / f"{len(decoded)}.f32",
+                        target=station.loudness, voicing=station.voicing)
+            # Pauses pull the gated loudness of the whole below that of its elements: shift
+            # every element by the same amount, so they stay level with each other.
+            predicted = integrated(np.concatenate([
+                np.zeros(_frames(part.seconds)) if isinstance(part, _Silence)
+                else decoded[part.path].energy() for part in parts]))
+            offset = station.loudness - predicted
+            prepared = {path: elements.render(item, item.scratch.with_suffix(".pcm"),
+                                              offset_db=offset)
+                        for path, item in decoded.items()}
+            samples, energy = self._write(parts, prepared, out)
+        peak = max(element.true_peak for element in prepared.values())
+        engines = tuple(dict.fromkeys(engine for engine, _ in speeches))
+        reasons = tuple(dict.fromkeys(reason for _, reason in speeches if reason))
+        programme = Programme(
+            path=out, duration=samples / RATE, engines=engines, fallback_reasons=reasons,
+            loudness=round(integrated(energy), 2),
+            true_peak=round(20 * math.log10(peak), 2) if peak > 0 else -math.inf)
+        log.info("Rendered %s to %s: %.1f s, %.1f LUFS, %.1f dBTP, engines %s",
+                 title or "programme", out, programme.duration, programme.loudness,
+                 programme.true_peak, ",".join(engines))
+        return programme
+
+    def _jingle(self, bulletin: Bulletin, override: str | None, default: str) -> _Audio | None:
+        jingles = self.schedule.station.jingles
+        if override == NO_JINGLE:
+            return None
+        if override is None:
+            return _Audio(jingles[default], default) if default in jingles else None
+        if override not in jingles:
+            raise ProgrammeError(i18n.tr("programme.unknown_jingle", bulletin=bulletin.id,
+                                         name=override))
+        return _Audio(jingles[override], override)
+
+    def _speak(self, text: str, speeches: list) -> _Audio:
+        speech = self.speaker.speak(text)
+        speeches.append((speech.engine, speech.fallback_reason))
+        return _Audio(Path(speech.path), speech.engine)
+
+    def _layout(self, bulletins: Sequence[Bulletin], workdir: Path,
+                speeches: list) -> list[_Audio | _Silence]:
+        """The programme as a list of audio files and pauses, speaking texts on the way."""
+        settings = self.schedule.station.programme
+        jingles = self.schedule.station.jingles
+        parts: list[_Audio | _Silence] = []
+        bridge: _Audio | None = None
+        for index, bulletin in enumerate(bulletins):
+            if index:
+                parts.append(_Silence(settings.pause_between_bulletins))
+            if bulletin.priority >= Priority.EMERGENCY:
+                if "alert" in jingles:
+                    parts += [_Audio(jingles["alert"], "alert"), _Silence(settings.pause_after_jingle)]
+                parts += [_Audio(_attention_tone(workdir), "attention"),
+                          _Silence(settings.pause_after_jingle)]
+            else:
+                intro = self._jingle(bulletin, bulletin.intro, "intro")
+                if intro:
+                    parts += [intro, _Silence(settings.pause_after_jingle)]
+            if bulletin.audio is not None:
+                reading = _Audio(Path(bulletin.audio), RECORDING_ENGINE)
+                speeches.append((RECORDING_ENGINE, None))
+            elif bulletin.text:
+                reading = self._speak(bulletin.text, speeches)
+            else:
+                raise ProgrammeError(i18n.tr("programme.no_content", bulletin=bulletin.id))
+            for reading_number in range(max(bulletin.repeat, 1)):
+                if reading_number:
+                    if bridge is None:
+                        bridge = self._speak(settings.repeat_bridge, speeches)
+                    parts += [_Silence(settings.pause_between_readings), bridge,
+                              _Silence(settings.pause_between_readings)]
+                parts.append(reading)
+            outro = self._jingle(bulletin, bulletin.outro, "outro")
+            if outro:
+                parts += [_Silence(settings.pause_before_jingle), outro]
+        parts.append(_Silence(TRAILING_SILENCE))
+        return parts
+
+    def _write(self, parts: list[_Audio | _Silence], prepared: dict[Path, elements.Element],
+               out: Path) -> tuple[int, np.ndarray]:
+        """Concatenate the prepared parts into `out` via a temp file; return samples, energies."""
+        temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        energy: list[np.ndarray] = []
+        samples = 0
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with wave.open(str(temp), "wb") as wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(RATE)
+                for part in parts:
+                    if isinstance(part, _Silence):
+                        frames = _frames(part.seconds)
+                        wav.writeframesraw(bytes(frames * FRAME * 2))
+                        energy.append(np.zeros(frames))
+                        samples += frames * FRAME
+                        continue
+                    element = prepared[part.path]
+                    with open(element.pcm, "rb") as pcm:
+                        while chunk := pcm.read(1 << 20):
+                            wav.writeframesraw(chunk)
+                    energy.append(element.frame_energy)
+                    samples += element.samples
+            os.replace(temp, out)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise ProgrammeError(i18n.tr("programme.write_failed", path=out, detail=exc)) from exc
+        return samples, np.concatenate(energy)
+
+
+def _frames(seconds: float) -> int:
+    """A pause as whole 10 ms frames, so energies and audio stay aligned."""
+    return round(seconds * RATE / FRAME)
+
+
+def _attention_tone(workdir: Path) -> Path:
+    """Write the attention tone (two simultaneous tones, soft ends) once per render."""
+    path = workdir / "attention.wav"
+    if path.exists():
+        return path
+    t = np.arange(int(ATTENTION_TONE_SECONDS * RATE)) / RATE
+    tone = sum(np.sin(2 * np.pi * hz * t) for hz in ATTENTION_TONE_HZ) / len(ATTENTION_TONE_HZ)
+    ramp = int(0.02 * RATE)
+    tone[:ramp] *= np.linspace(0.0, 1.0, ramp)
+    tone[-ramp:] *= np.linspace(1.0, 0.0, ramp)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(np.round(tone * 0.5 * 32767).astype("<i2").tobytes())
+    return path

@@ -1,0 +1,154 @@
+"""Signal processing for the programme stage, block-wise with numpy float32.
+
+In: 48 kHz mono float32 blocks (with margins where a look-ahead needs context). Out: gains,
+limited blocks, true-peak estimates. Everything here is offline, so "look-ahead" simply means
+reading a few milliseconds past the block; results do not depend on where blocks are cut.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from broadcaster.programme.meter import FRAME
+
+# 4x oversampling for true peak: windowed-sinc taps for the fractional offsets 1/4, 2/4, 3/4.
+_TAPS_PER_SIDE = 16
+_OFFSETS = np.array([0.25, 0.5, 0.75])
+_k = np.arange(-_TAPS_PER_SIDE + 1, _TAPS_PER_SIDE + 1)            # sample offsets -15..16
+_x = _OFFSETS[:, None] - _k[None, :]                               # distance to each tap
+_INTERP = (np.sinc(_x) * np.kaiser(2 * _TAPS_PER_SIDE, 8.0)[None, :]
+           ).astype(np.float32)                                    # (3, 32)
+_INTERP /= _INTERP.sum(axis=1, keepdims=True)
+TRUE_PEAK_MARGIN = _TAPS_PER_SIDE + 1   # samples of context the interpolation needs each side
+
+LIMITER_HALF_WINDOW = 240               # 5 ms: gain ramps over 10 ms around each peak
+LIMITER_MARGIN = 2 * LIMITER_HALF_WINDOW + TRUE_PEAK_MARGIN
+
+
+def db_to_gain(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def _local_peaks(magnitude: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices (away from the edges) of local maxima of `magnitude` above `threshold`."""
+    inner = magnitude[TRUE_PEAK_MARGIN:-TRUE_PEAK_MARGIN]
+    if inner.size == 0:
+        return np.empty(0, dtype=np.int64)
+    left = magnitude[TRUE_PEAK_MARGIN - 1:-TRUE_PEAK_MARGIN - 1]
+    right = magnitude[TRUE_PEAK_MARGIN + 1:len(magnitude) - TRUE_PEAK_MARGIN + 1]
+    hits = np.flatnonzero((inner > threshold) & (inner >= left) & (inner >= right))
+    return hits + TRUE_PEAK_MARGIN
+
+
+def intersample_peaks(block: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Largest 4x-oversampled magnitude within one sample either side of each index."""
+    if indices.size == 0:
+        return np.empty(0, dtype=np.float32)
+    best = np.abs(block[indices])
+    for start in (indices - 1, indices):            # the intervals (i-1, i) and (i, i+1)
+        window = block[start[:, None] + _k[None, :]]                # (K, 32)
+        values = np.abs(window @ _INTERP.T)                         # (K, 3)
+        best = np.maximum(best, values.max(axis=1))
+    return best
+
+
+def true_peak(block: np.ndarray, margin: int = 0) -> float:
+    """Linear true peak of `block[margin:len-margin]` (context outside is only read)."""
+    magnitude = np.abs(block)
+    core = magnitude[margin:len(magnitude) - margin]
+    if core.size == 0:
+        return 0.0
+    sample_peak = float(core.max())
+    if sample_peak == 0.0:
+        return 0.0
+    # Inter-sample peaks sit next to the largest samples: interpolate only around those.
+    padded = np.pad(block, TRUE_PEAK_MARGIN) if margin < TRUE_PEAK_MARGIN else block
+    offset = TRUE_PEAK_MARGIN if margin < TRUE_PEAK_MARGIN else 0
+    peaks = _local_peaks(np.abs(padded), sample_peak * db_to_gain(-3.0))
+    lo, hi = margin + offset, len(block) - margin + offset
+    peaks = peaks[(peaks >= lo) & (peaks < hi)]
+    return max(sample_peak, float(intersample_peaks(padded, peaks).max(initial=0.0)))
+
+
+def _sliding_min(values: np.ndarray, width: int) -> np.ndarray:
+    """min(values[i:i+width]) for every full window (van Herk / Gil-Werman, O(n))."""
+    n = len(values)
+    padded_len = -(-n // width) * width
+    padded = np.full(padded_len, np.inf, dtype=values.dtype)
+    padded[:n] = values
+    blocks = padded.reshape(-1, width)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    count = n - width + 1
+    return np.minimum(suffix[:count], prefix[width - 1:width - 1 + count])
+
+
+def limiter_gain(block: np.ndarray, ceiling: float) -> np.ndarray:
+    """Gain for `block[LIMITER_MARGIN:-LIMITER_MARGIN]` that keeps its true peak under `ceiling`.
+
+    Look-ahead peak limiter on 4x-oversampled peaks: each peak's required gain is held for
+    +-5 ms (sliding minimum) and then averaged over the same span, so the gain is already down
+    when the peak arrives and comes back up smoothly, without clicks or overshoot.
+    """
+    core_len = len(block) - 2 * LIMITER_MARGIN
+    magnitude = np.abs(block)
+    candidates = _local_peaks(magnitude, ceiling * db_to_gain(-4.0))
+    if candidates.size == 0:
+        return np.ones(core_len, dtype=np.float32)
+    peaks = intersample_peaks(block, candidates)
+    over = peaks > ceiling
+    if not over.any():
+        return np.ones(core_len, dtype=np.float32)
+    required = np.ones(len(block), dtype=np.float32)
+    required[candidates[over]] = ceiling / peaks[over]
+    # Neighbouring samples of a peak carry almost the same excess: cover them too.
+    np.minimum(required[1:], required[:-1], out=required[1:])
+    width = 2 * LIMITER_HALF_WINDOW + 1
+    held = _sliding_min(required, width)                        # centred at i + half
+    cumulative = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
+    smoothed = (cumulative[width:] - cumulative[:-width]) / width  # centred at i + 2*half
+    start = LIMITER_MARGIN - 2 * LIMITER_HALF_WINDOW
+    return smoothed[start:start + core_len].astype(np.float32)
+
+
+def compressor_gains(frame_power: np.ndarray, threshold_db: float, ratio: float,
+                     window_frames: int = 15) -> np.ndarray:
+    """Per-frame linear gains of a gentle RMS compressor (offline, so it may look ahead).
+
+    Frame levels above `threshold_db` (dBFS RMS over 30 ms) are reduced by `1 - 1/ratio` of
+    their excess; the reduction is held and averaged over `window_frames` (150 ms) so the gain
+    moves slowly, the way a broadcast compressor with ~150 ms release sounds.
+    """
+    if len(frame_power) == 0:
+        return np.ones(0, dtype=np.float32)
+    smoothed_power = np.convolve(frame_power, np.ones(3) / 3, mode="same")
+    with np.errstate(divide="ignore"):
+        level = 10 * np.log10(np.maximum(smoothed_power, 1e-12))
+    reduction = np.maximum(level - threshold_db, 0.0) * (1.0 - 1.0 / ratio)
+    half = window_frames // 2
+    padded = np.pad(reduction, half, mode="edge")
+    held = -_sliding_min(-padded, window_frames)
+    padded = np.pad(held, half, mode="edge")
+    averaged = np.convolve(padded, np.ones(window_frames) / window_frames, mode="valid")
+    return (10.0 ** (-averaged / 20.0)).astype(np.float32)
+
+
+def frame_gain_ramp(frame_gains: np.ndarray, first_frame: int, frame_count: int) -> np.ndarray:
+    """Per-sample gains for frames [first_frame, first_frame + frame_count), linearly ramped.
+
+    Each frame ramps from its own gain to the next frame's, so the gain has no 10 ms steps.
+    Frames outside the element keep the nearest edge gain.
+    """
+    last = len(frame_gains) - 1
+    index = np.clip(np.arange(first_frame, first_frame + frame_count), 0, last)
+    start = frame_gains[index]
+    end = frame_gains[np.minimum(index + 1, last)]
+    ramp = np.arange(FRAME, dtype=np.float32) / FRAME
+    return (start[:, None] + (end - start)[:, None] * ramp[None, :]).ravel()
+
+
+def fade_curve(samples: int) -> np.ndarray:
+    """Raised-cosine fade-in of `samples` length (reverse it to fade out)."""
+    return (0.5 - 0.5 * np.cos(np.linspace(0.0, math.pi, samples))).astype(np.float32)

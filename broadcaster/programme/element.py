@@ -1,0 +1,223 @@
+"""One programme element (a jingle, a reading, a recording, a tone) made ready to air.
+
+Where it sits: the builder asks for each distinct audio file once; repeats reuse the result.
+In: any file ffmpeg decodes, the voicing and the loudness target. Out: `Element`, a temporary
+16-bit 48 kHz PCM file already voiced, levelled to the target, limited under the true-peak
+ceiling and faded at both ends, plus its K-weighted 10 ms frame energies and true peak.
+
+Two streaming passes keep memory flat however long the file is:
+1. ffmpeg decodes, resamples to 48 kHz mono, applies the horn high-pass, and emits a second
+   channel holding the same audio K-weighted (BS.1770). Python stores channel 0 as float32 in a
+   scratch file and keeps only the 10 ms energies of both channels.
+2. From those energies alone: the compressor's gains, the gain to the loudness target. Then the
+   scratch file is read block by block, gained, limited, faded and written as PCM. The limiter's
+   effect on the energies is tracked, and the make-up gain corrected if it cost loudness.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import ProgrammeError
+from broadcaster.programme import dsp
+from broadcaster.programme.meter import FRAME, K_WEIGHTING_FILTER, RATE
+from broadcaster.programme.meter import short_term as integrated
+
+log = logging.getLogger(__name__)
+
+BLOCK_FRAMES = 256                  # 2.56 s blocks: big enough for numpy, small for memory
+HORN_HIGHPASS_HZ = 180
+HORN_THRESHOLD_BELOW_TARGET = 6.0   # dB: compression starts this far under the target
+HORN_RATIO = 2.5
+FADE_SECONDS = 0.010                # at every join, so nothing clicks
+CEILING_DBTP = -1.0
+LIMITER_CEILING_DBTP = -1.25        # aim under the ceiling: interpolation differs between meters
+LEVEL_TOLERANCE_LU = 0.2
+
+i18n.register({
+    "programme.decode_failed": (
+        "Không đọc được tệp âm thanh {path}: {detail}",
+        "Could not decode the audio file {path}: {detail}",
+    ),
+    "programme.audio_missing": (
+        "Không tìm thấy tệp âm thanh {path}.",
+        "The audio file {path} does not exist.",
+    ),
+    "programme.silent": (
+        "Tệp âm thanh {path} im lặng hoặc quá ngắn; không thể phát.",
+        "The audio file {path} is silent or too short to air.",
+    ),
+})
+
+
+@dataclass(frozen=True)
+class Element:
+    pcm: Path                       # raw little-endian int16, 48 kHz mono
+    samples: int                    # always a whole number of 10 ms frames
+    frame_energy: np.ndarray        # K-weighted mean square per 10 ms frame, as aired
+    true_peak: float                # linear
+    loudness: float                 # LUFS after levelling and limiting
+
+    @property
+    def duration(self) -> float:
+        return self.samples / RATE
+
+
+def _decode_command(source: Path, voicing: str) -> list[str]:
+    voice = [f"highpass=f={HORN_HIGHPASS_HZ}:poles=2"] * 2 if voicing == "horn" else []
+    chain = ",".join(["aresample=48000", "aformat=sample_fmts=flt:channel_layouts=mono", *voice])
+    # Filters may pick double precision; amerge needs both branches in one format.
+    flt = "aformat=sample_fmts=flt:channel_layouts=mono"
+    graph = (f"[0:a]{chain},asplit[voiced][meter];[voiced]{flt}[air];"
+             f"[meter]{K_WEIGHTING_FILTER},{flt}[k];[air][k]amerge=inputs=2[out]")
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(source),
+            "-filter_complex", graph, "-map", "[out]", "-f", "f32le", "-ar", str(RATE), "pipe:1"]
+
+
+def _decode(source: Path, voicing: str, scratch: Path) -> tuple[int, np.ndarray, np.ndarray]:
+    """Pass 1: decode `source` into `scratch` (float32); return samples and frame energies."""
+    block_bytes = BLOCK_FRAMES * FRAME * 2 * 4
+    air_power: list[np.ndarray] = []
+    k_power: list[np.ndarray] = []
+    samples = 0
+    try:
+        process = subprocess.Popen(_decode_command(source, voicing), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+    except FileNotFoundError as exc:
+        raise ProgrammeError(i18n.tr("programme.ffmpeg_missing")) from exc
+    try:
+        with open(scratch, "wb") as out:
+            pending = b""
+            while True:
+                data = process.stdout.read(block_bytes)
+                if not data:
+                    break
+                data = pending + data
+                usable = len(data) - len(data) % 8
+                pending = data[usable:]
+                pairs = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, 2)
+                air, weighted = pairs[:, 0], pairs[:, 1]
+                tail = (-len(air)) % FRAME
+                if tail:        # only the last block can be ragged: pad to whole frames
+                    air = np.concatenate([air, np.zeros(tail, np.float32)])
+                    weighted = np.concatenate([weighted, np.zeros(tail, np.float32)])
+                air.astype(np.float32).tofile(out)
+                air_power.append(np.mean(np.square(air.reshape(-1, FRAME), dtype=np.float32),
+                                         axis=1))
+                k_power.append(np.mean(np.square(weighted.reshape(-1, FRAME), dtype=np.float32),
+                                       axis=1))
+                samples += len(air)
+        stderr = process.stderr.read().decode("utf-8", "replace")
+    finally:
+        process.stdout.close()
+        process.stderr.close()
+        returncode = process.wait()
+    if returncode != 0:
+        detail = (stderr.strip().splitlines() or [f"ffmpeg exit {returncode}"])[-1]
+        raise ProgrammeError(i18n.tr("programme.decode_failed", path=source, detail=detail))
+    if not air_power:
+        return 0, np.zeros(0), np.zeros(0)
+    return samples, np.concatenate(air_power), np.concatenate(k_power).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An element after pass 1: voiced audio in a scratch file, gains that level it to target."""
+
+    source: Path
+    scratch: Path                   # float32 48 kHz mono, voiced, not yet levelled
+    samples: int
+    k_power: np.ndarray             # K-weighted mean square per 10 ms frame, before gains
+    gains: np.ndarray               # per-frame linear gain: compressor and level to target
+
+    def energy(self, offset_db: float = 0.0) -> np.ndarray:
+        """Predicted K-weighted frame energies once gained (and shifted by `offset_db`)."""
+        return self.k_power * (self.gains.astype(np.float64) * dsp.db_to_gain(offset_db)) ** 2
+
+
+def decode(source: Path, scratch: Path, *, target: float, voicing: str) -> Decoded:
+    """Pass 1: decode and voice `source`, and work out the gains that bring it to `target`.
+
+    Raises ProgrammeError when the file is missing, cannot be decoded, or holds only silence.
+    """
+    if not source.is_file():
+        raise ProgrammeError(i18n.tr("programme.audio_missing", path=source))
+    samples, air_power, k_power = _decode(source, voicing, scratch)
+    loudness = integrated(k_power)
+    if not math.isfinite(loudness):
+        scratch.unlink(missing_ok=True)
+        raise ProgrammeError(i18n.tr("programme.silent", path=source))
+    gains = np.full(len(air_power), dsp.db_to_gain(target - loudness), dtype=np.float32)
+    if voicing == "horn":
+        gains = gains * dsp.compressor_gains(air_power * gains ** 2,
+                                             target - HORN_THRESHOLD_BELOW_TARGET, HORN_RATIO)
+        gains *= np.float32(dsp.db_to_gain(
+            target - integrated(k_power * gains.astype(np.float64) ** 2)))
+    return Decoded(source=source, scratch=scratch, samples=samples, k_power=k_power, gains=gains)
+
+
+def render(decoded: Decoded, pcm: Path, *, offset_db: float = 0.0) -> Element:
+    """Pass 2: gain (shifted by `offset_db`), limit and fade `decoded` into the PCM file `pcm`.
+
+    A peaky element (a chime) can lose loudness in the limiter; it is then pushed up and
+    rendered again, so jingles never end up quieter than the voice.
+    """
+    gains = decoded.gains * np.float32(dsp.db_to_gain(offset_db))
+    wanted = integrated(decoded.energy(offset_db))
+    for attempt in range(3):
+        energy, peak = _render(decoded.scratch, pcm, decoded.samples, gains, decoded.k_power)
+        achieved = integrated(energy)
+        if abs(achieved - wanted) <= LEVEL_TOLERANCE_LU:
+            break
+        log.debug("%s: %.2f LUFS after limiting, wanted %.2f (attempt %s)", decoded.source,
+                  achieved, wanted, attempt + 1)
+        gains = gains * np.float32(dsp.db_to_gain(wanted - achieved))
+    return Element(pcm=pcm, samples=decoded.samples, frame_energy=energy, true_peak=peak,
+                   loudness=achieved)
+
+
+def _render(scratch: Path, pcm: Path, samples: int, frame_gains: np.ndarray,
+            k_power: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pass 2: gain, limit and fade the scratch audio into `pcm`; return energies and peak."""
+    ceiling = dsp.db_to_gain(LIMITER_CEILING_DBTP)
+    margin = dsp.LIMITER_MARGIN
+    block = BLOCK_FRAMES * FRAME
+    fade = dsp.fade_curve(int(FADE_SECONDS * RATE))
+    energy = np.empty(len(frame_gains), dtype=np.float64)
+    peak = 0.0
+    with open(scratch, "rb") as audio, open(pcm, "wb") as out:
+        for start in range(0, samples, block):
+            stop = min(start + block, samples)
+            lo, hi = max(start - margin, 0), min(stop + margin, samples)
+            context = np.zeros(stop - start + 2 * margin, dtype=np.float32)
+            offset = margin - (start - lo)
+            audio.seek(lo * 4)
+            context[offset:offset + hi - lo] = np.fromfile(audio, dtype="<f4", count=hi - lo)
+            first = (start - margin) // FRAME
+            frames = -(-(len(context) + (start - margin) - first * FRAME) // FRAME)
+            ramp = dsp.frame_gain_ramp(frame_gains, first, frames)
+            skip = (start - margin) - first * FRAME
+            context *= ramp[skip:skip + len(context)]
+            core = context[margin:margin + stop - start]
+            before = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
+            core = core * dsp.limiter_gain(context, ceiling)
+            if start == 0:
+                core[:len(fade)] *= fade
+            if stop == samples:
+                core[len(core) - len(fade):] *= fade[::-1]
+            after = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
+            # The K-weighted energy follows the gain the audio received, frame by frame.
+            ratio = np.divide(after, before, out=np.zeros_like(after), where=before > 0)
+            frames_here = slice(start // FRAME, stop // FRAME)
+            energy[frames_here] = (k_power[frames_here]
+                                   * frame_gains[frames_here].astype(np.float64) ** 2 * ratio)
+            peak = max(peak, dsp.true_peak(core))
+            np.clip(np.rint(core * 32767.0), -32768, 32767).astype("<i2").tofile(out)
+    return energy, peak
