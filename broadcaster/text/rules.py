@@ -1,0 +1,522 @@
+"""The ordered rewrite rules that turn one line of written bulletin Vietnamese into speech.
+
+Sits between `Normalizer` (which splits text into lines and tidies punctuation) and the
+tables/number reader (`abbreviations`, `numbers`). In: one line of text. Out: the same line
+with every number, date, time, range, unit, phone number, document symbol, Roman numeral and
+abbreviation written out as words, plus `Finding`s for what could not be read confidently.
+
+All rules are alternatives of one regular expression, tried left to right; where two could
+start at the same place the earlier alternative wins (a document symbol before a range, a
+date before a fraction, a phone number before a plain number). Each reader may look at the
+words around its match (`ngày 1/3` is a date, `khoảng 1/3` a fraction; `thứ 4` is "thứ tư").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from broadcaster import i18n
+from broadcaster.text import abbreviations as ab
+from broadcaster.text.numbers import (
+    read_day, read_decimal, read_digits, read_month, read_number, read_ordinal, roman_value,
+)
+
+i18n.register({
+    "text.unknown_acronym": ("chữ viết tắt chưa biết, sẽ đánh vần từng chữ cái; thêm vào từ điển phát âm của đài",
+                             "unknown abbreviation, will be spelled letter by letter; add it to the station's pronunciation dictionary"),
+    "text.odd_symbol": ("ký hiệu lạ, sẽ bị bỏ qua khi đọc", "odd symbol, will be skipped when read aloud"),
+    "text.slash": ("dấu gạch chéo giữa hai từ, sẽ bị bỏ qua khi đọc", "slash between words, will be skipped when read aloud"),
+    "text.long_number": ("số quá dài, sẽ đọc từng chữ số", "number too long, will be read digit by digit"),
+    "text.number_shape": ("dạng số không rõ, sẽ đọc từng nhóm", "unclear number shape, will be read group by group"),
+    "text.date_or_fraction": ("không rõ là ngày hay phân số, đang đọc là {reading}",
+                              "unclear whether a date or a fraction, reading it as {reading}"),
+    "text.ambiguous_acronym": ("chữ viết tắt có nhiều nghĩa, đang đọc là «{reading}»",
+                               "abbreviation with several meanings, reading it as «{reading}»"),
+    "text.unknown_symbol_part": ("phần ký hiệu văn bản chưa biết, sẽ đánh vần",
+                                 "unknown part of a document symbol, will be spelled"),
+})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something in a text the normalizer could not read confidently (line, column are 1-based)."""
+
+    line: int
+    column: int
+    token: str
+    reason: str
+
+
+# Raw findings collected while rewriting one line: (0-based column, token, message key, params).
+RawFinding = tuple[int, str, str, dict]
+
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:1[89]\d\d|2\d\d\d)"
+_NUM = r"(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3}){2,}|\d+(?:[.,]\d+)?)"
+_PART = r"[A-ZĐ][A-Za-zĐđ&]*\d*"
+_HOUR = r"(?:[01]?\d|2[0-4])"
+_MIN = r"[0-5]\d"
+_LETTERS = r"[^\W\d_]"
+_NB = r"(?<![\w.,/])"          # not glued to a preceding number, word or symbol
+
+# Words before a d/m pair that make it a date, or a fraction.
+_DATE_CONTEXT = {"ngày", "mồng", "mùng", "hôm", "từ", "đến", "tới", "sáng", "chiều", "tối", "trưa",
+                 "đêm", "rạng", "trước", "sau", "và", "hạn", "đợt", "lịch"}
+_FRACTION_CONTEXT = {"khoảng", "chiếm", "được", "gần", "hơn", "trên", "dưới", "còn", "đạt", "có",
+                     "bằng", "tăng", "giảm", "nửa", "quá", "phần", "hết", "mất"}
+# Words after which a Roman numeral is a number ("khóa XXV", "Quý IV", "thế kỷ XXI").
+_ROMAN_CONTEXT = {"quý", "khóa", "khoá", "phần", "mục", "chương", "lần", "kỷ", "hội", "kỳ", "tập",
+                  "đợt", "giai", "cấp", "vùng", "quân", "số", "thứ"}
+# Words after "TT" that make it "thường trực" (the standing committee of that body).
+_STANDING_BODIES = {"đảng", "đảng ủy", "đu", "hđnd", "ubnd", "ub", "mttq", "huyện", "tỉnh", "thành",
+                    "hu", "tu", "hội", "ban", "ubmttq", "quận", "xã"}
+_SIGNATURE = {"TM": "thay mặt", "KT": "ký thay", "TL": "thừa lệnh", "TUQ": "thừa ủy quyền"}
+_DOC_WORDS = {"số"}
+# Words before a short number that make it a number to dial ("gọi 114", "tổng đài 1022").
+_DIAL_CONTEXT = {"gọi", "nóng", "đài", "hotline", "thoại", "đt", "sđt"}
+_URL_WORDS = {"www": "vê kép vê kép vê kép", "vn": "vê en", "http": "hát tê tê pê",
+              "https": "hát tê tê pê ét", "com": "com", "gov": "gốp"}
+
+
+def _alternation(keys) -> str:
+    return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+
+
+_UNITS_SPACED = _alternation(k for k in ab.UNITS if k not in ab.TIGHT_UNITS)
+_UNITS_TIGHT = _alternation(ab.TIGHT_UNITS)
+
+_PATTERNS: list[tuple[str, str]] = [
+    ("markup", r"\*\*+|__+"),
+    ("endmark", r"\./\."),
+    ("bullet", r"^\s*[-–—•●▪◦*+](?=\s)"),
+    ("heading_roman", r"^\s*(?P<hr>[IVXL]+)\s*[.)](?=\s|$)"),
+    ("heading_number", r"^\s*(?P<hn>\d{1,2}(?:\.\d{1,2})*)\.?[.)](?=\s)"),
+    # 28-KH/HU, 03-NQ/TU, 05-CT/TW: number, type, issuing body.
+    ("docsym_b", _NB + rf"(?P<db_n>\d+[a-z]?)\s?[-–]\s?(?P<db_rest>{_PART}(?:\s?[-–]\s?{_PART})*/{_PART}(?:[-–]{_PART})*)(?![\w/])"),
+    # 06/KH-UBND, 125/UBND-VP, 01/2023/TT-BNV, and "/KH- UBND" with the number left blank.
+    ("docsym_a", _NB + rf"(?:(?P<da_n>\d+[a-z]?)\s?/\s?(?:(?P<da_y>{_YEAR})/)?(?P<da_rest>{_PART}(?:\s?[-–]\s?{_PART})*)"
+                 rf"|/(?P<da_blank>{_PART}(?:\s?[-–]\s?{_PART})+))(?![\w/])"),
+    ("roman_year", rf"(?<![\w/])(?P<ry_r>[IVX]+)/(?P<ry_y>{_YEAR})(?![\w/])"),
+    # ngày 10 và 11/3/2024, ngày 10-12/3
+    ("date_list", _NB + rf"(?P<dl_days>{_DAY}(?:\s*(?:,|và|-|–|đến)\s*{_DAY})+)\s*/\s*(?P<dl_m>{_MONTH})"
+                  rf"(?:\s*/\s*(?P<dl_y>{_YEAR}))?(?![\w/]|[.,]\d)"),
+    ("date_dmy", _NB + rf"(?P<dd>{_DAY})(?P<sep>[/.-])(?P<dm>{_MONTH})(?P=sep)(?P<dy>{_YEAR})(?![\w/]|[.,]\d)"),
+    ("date_my", _NB + rf"(?P<mm>{_MONTH})/(?P<my>{_YEAR})(?![\w/]|[.,]\d)"),
+    ("date_dm", _NB + r"(?P<fa>\d{1,2})/(?P<fb>\d{1,2})(?![\w/]|[.,]\d)"),
+    ("time_h", _NB + rf"(?P<th>{_HOUR})h(?P<tm>{_MIN})?(?:'|p(?!\w)|ph(?!\w))?(?!\w)"),
+    ("time_colon", r"(?<![\w.,:])" + rf"(?P<ch>{_HOUR}):(?P<cm>{_MIN})(?::[0-5]\d)?(?![\w:]|[.,]\d)"),
+    # ISO 9001:2015, TCVN 5945:2005: a standard's number and its year.
+    ("code_year", _NB + rf"(?P<cn>\d+):(?P<cy>{_YEAR})(?!\w)"),
+    ("url", r"(?<![\w@.])(?P<u_addr>(?:https?://)?(?:[\w-]+@)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)(?:/[\w./-]*)?)(?![\w])"),
+    ("phone", _NB + r"(?P<ph>(?:\+84[ .]?\d{2,3}|0\d{2,3})(?:[ .-]\d{3,4}){2}|0\d{9,10})(?![\w]|[.,]\d)"),
+    ("negative", r"(?<![\w.,])[-–](?=\d+(?:,\d+)?\s?°)"),
+    ("number", _NB + rf"(?P<n>{_NUM})(?:(?:\s?(?P<u>{_UNITS_SPACED})|(?P<ut>{_UNITS_TIGHT}))(?!\w)"
+               rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}+)(?!\w))*))?"),
+    ("range_dash", r"(?<=[\w%°²³])\s?[-–]\s?(?=\d)"),
+    ("signature", r"(?<!\w)(?P<sg>TM|KT|TL|TUQ)\.(?=\s+\S)"),
+    ("word", rf"(?P<w>{_LETTERS}[\w&]*(?:[-/&]{_LETTERS}[\w&]*)*)"),
+    ("open_paren", r"\s*[(\[]\s*"),
+    ("close_paren", r"\s*[)\]]"),
+    ("quote", r"[\"“”‘’«»]|(?<!\w)'|'(?!\w)"),
+    ("ellipsis", r"…"),
+    ("dash", r"[-–—]+"),
+    ("slash", r"/\s*"),
+    ("amp", r"\s*&\s*"),
+    ("plus", r"(?<=\d)\s*\+\s*(?=\d)"),
+    ("equals", r"\s*=\s*"),
+    ("odd", r"[^\w\s.,;:!?%°²³]"),
+]
+
+_NEGATIVE = re.compile(r"\d+(?:,\d+)?\s?°")
+_PREV_WORD = re.compile(r"([^\W\d_]+)\W*$")
+_NEXT_WORD = re.compile(r"[\s(]*([^\s,.;:!?()]+)")
+
+
+def _prev_word(line: str, pos: int) -> str:
+    m = _PREV_WORD.search(line[max(0, pos - 30):pos])
+    return m.group(1).lower() if m else ""
+
+
+def _next_word(line: str, pos: int) -> str:
+    m = _NEXT_WORD.match(line, pos)
+    return m.group(1) if m else ""
+
+
+def _is_caps_line(line: str) -> bool:
+    """A heading or signature block written in capitals, where "TU" is a word, not an acronym."""
+    upper = sum(c.isupper() for c in line)
+    lower = sum(c.islower() for c in line)
+    return upper > 3 * lower
+
+
+def _int(text: str) -> int:
+    return int(text.lstrip("0") or "0")
+
+
+class Rules:
+    """The compiled rules for one set of station overrides."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        self.overrides = dict(overrides or {})
+        patterns = list(_PATTERNS)
+        if self.overrides:
+            patterns.insert(0, ("override", rf"(?<!\w)(?P<ov>{_alternation(self.overrides)})(?!\w)"))
+        self._regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in patterns),
+                                 re.MULTILINE)
+        self._readers: dict[str, Callable[[re.Match, _Line], str]] = {
+            name: getattr(self, "_" + name) for name, _ in patterns
+        }
+
+    def apply(self, line: str, findings: list[RawFinding] | None = None) -> str:
+        state = _Line(line, findings, _is_caps_line(line))
+        return self._regex.sub(lambda m: self._readers[m.lastgroup](m, state), line)
+
+    # Table look-ups --------------------------------------------------------------------
+
+    def lookup(self, token: str, state: "_Line", pos: int) -> str:
+        """The reading of one word-like token: station dictionary, context rules, tables, spelling."""
+        if token in self.overrides:
+            return self.overrides[token]
+        context = self._two_sense(token, state, pos)
+        if context is not None:
+            return context
+        if token in ab.ACRONYMS:
+            if state.caps and ab.is_vietnamese_syllable(token):
+                return token
+            return ab.ACRONYMS[token]
+        if token in ab.WORDS:
+            return ab.WORDS[token]
+        if any(c.islower() for c in token):
+            lowered = token.lower()
+            if token[0].isupper() and token[1:].islower() and lowered in ab.WORDS:
+                return ab.WORDS[lowered]
+            return token
+        if ab.is_vietnamese_syllable(token):
+            return token
+        if token in ab.SYMBOL_PARTS and token not in {"TU", "HU", "L"}:
+            return ab.SYMBOL_PARTS[token]
+        if len(token) == 1:
+            return ab.spell(token)
+        state.find(pos, token, "text.unknown_acronym")
+        return ab.spell(token)
+
+    def _two_sense(self, token: str, state: "_Line", pos: int) -> str | None:
+        """CT, TT, TU, HU outside document symbols: read by the words around them."""
+        line = state.text
+        end = pos + len(token)
+        following = _next_word(line, end)
+        if token == "CT":
+            nxt = following.lower()
+            return "chỉ thị" if nxt == "số" or nxt[:1].isdigit() else "chủ tịch"
+        if token == "TT":
+            nxt = following.lower()
+            if nxt in _STANDING_BODIES or nxt.startswith("đảng"):
+                return "thường trực"
+            if nxt == "số" or nxt[:1].isdigit():
+                return "thông tư"
+            if following[:1].isupper() and not following.isupper():
+                return "thị trấn"
+            state.find(pos, token, "text.ambiguous_acronym", reading="thường trực")
+            return "thường trực"
+        if token in {"TU", "HU"} and not state.caps:
+            return ab.SYMBOL_PARTS[token]
+        return None
+
+    def symbol_part(self, part: str, state: "_Line", pos: int) -> str:
+        if part in self.overrides:
+            return self.overrides[part]
+        if part in ab.SYMBOL_PARTS:
+            return ab.SYMBOL_PARTS[part]
+        if part in ab.ACRONYMS:
+            return ab.ACRONYMS[part]
+        m = re.fullmatch(r"(\D+)(\d+)", part)
+        if m and (m.group(1) in ab.SYMBOL_PARTS or m.group(1) in ab.ACRONYMS):
+            return self.symbol_part(m.group(1), state, pos) + " " + read_number(int(m.group(2)))
+        state.find(pos, part, "text.unknown_symbol_part")
+        return ab.spell(part)
+
+    def symbol_tail(self, text: str, state: "_Line", pos: int) -> str:
+        """`KH-UBND`, `NQ/TU`: parts read from the symbol tables, "-" as "gạch", "/" as "trên"."""
+        out = []
+        for m in re.finditer(r"[^\s/\-–]+|/|[-–]", text):
+            piece = m.group()
+            if piece == "/":
+                out.append("trên")
+            elif piece in "-–":
+                out.append("gạch")
+            else:
+                out.append(self.symbol_part(piece, state, pos + m.start()))
+        return " ".join(out)
+
+    # Readers, one per rule -------------------------------------------------------------
+
+    def _override(self, m: re.Match, state: "_Line") -> str:
+        return f" {self.overrides[m.group('ov')]} "
+
+    def _markup(self, m: re.Match, state: "_Line") -> str:
+        return " "
+
+    def _endmark(self, m: re.Match, state: "_Line") -> str:
+        return "."
+
+    def _bullet(self, m: re.Match, state: "_Line") -> str:
+        return ""
+
+    def _heading_roman(self, m: re.Match, state: "_Line") -> str:
+        value = roman_value(m.group("hr"))
+        if value is None:
+            return self._word_text(m.group("hr"), state, m.start("hr")) + "."
+        return f"Phần {read_number(value)}."
+
+    def _heading_number(self, m: re.Match, state: "_Line") -> str:
+        spoken = " chấm ".join(read_number(int(p)) for p in m.group("hn").split("."))
+        return spoken[0].upper() + spoken[1:] + "."
+
+    def _docsym_b(self, m: re.Match, state: "_Line") -> str:
+        number = self._symbol_number(m.group("db_n"))
+        return f" {number} gạch {self.symbol_tail(m.group('db_rest'), state, m.start('db_rest'))} "
+
+    def _docsym_a(self, m: re.Match, state: "_Line") -> str:
+        if m.group("da_blank"):
+            return f" {self.symbol_tail(m.group('da_blank'), state, m.start('da_blank'))} "
+        words = [self._symbol_number(m.group("da_n")), "trên"]
+        if m.group("da_y"):
+            words += [read_number(int(m.group("da_y"))), "trên"]
+        words.append(self.symbol_tail(m.group("da_rest"), state, m.start("da_rest")))
+        return " " + " ".join(words) + " "
+
+    @staticmethod
+    def _symbol_number(text: str) -> str:
+        digits = re.match(r"\d+", text).group()
+        suffix = text[len(digits):]
+        spoken = read_digits(digits) if digits.startswith("0") and len(digits) > 1 else read_number(int(digits))
+        return spoken + (" " + ab.spell(suffix) if suffix else "")
+
+    def _roman_year(self, m: re.Match, state: "_Line") -> str:
+        value = roman_value(m.group("ry_r"))
+        year = read_number(int(m.group("ry_y")))
+        if value is None:
+            return f"{self._word_text(m.group('ry_r'), state, m.start())} năm {year}"
+        return f"{read_number(value)} năm {year}"
+
+    def _date_list(self, m: re.Match, state: "_Line") -> str:
+        days = re.split(r"\s*(,|và|-|–|đến)\s*", m.group("dl_days"))
+        words = []
+        for i, piece in enumerate(days):
+            if i % 2:
+                words.append({"-": "đến", "–": "đến", ",": ","}.get(piece, piece))
+            else:
+                words.append(read_day(_int(piece)) if i == 0 else read_number(_int(piece)))
+        text = " ".join(words).replace(" ,", ",") + f" tháng {read_month(_int(m.group('dl_m')))}"
+        if m.group("dl_y"):
+            text += f" năm {read_number(int(m.group('dl_y')))}"
+        return self._with_day_word(text, state, m.start())
+
+    def _date_dmy(self, m: re.Match, state: "_Line") -> str:
+        text = (f"{read_day(_int(m.group('dd')))} tháng {read_month(_int(m.group('dm')))}"
+                f" năm {read_number(int(m.group('dy')))}")
+        return self._with_day_word(text, state, m.start())
+
+    @staticmethod
+    def _with_day_word(text: str, state: "_Line", pos: int) -> str:
+        before = _prev_word(state.text, pos)
+        if before in {"mồng", "mùng"}:
+            text = text.removeprefix("mồng ")
+        elif before != "ngày":
+            text = "ngày " + text
+        return text
+
+    def _date_my(self, m: re.Match, state: "_Line") -> str:
+        before = _prev_word(state.text, m.start())
+        month = read_month(_int(m.group("mm")))
+        year = read_number(int(m.group("my")))
+        if before in _DOC_WORDS:
+            return f"{self._symbol_number(m.group('mm'))} trên {year}"
+        return f"{month} năm {year}" if before == "tháng" else f"tháng {month} năm {year}"
+
+    def _date_dm(self, m: re.Match, state: "_Line") -> str:
+        a, b = _int(m.group("fa")), _int(m.group("fb"))
+        before = _prev_word(state.text, m.start())
+        is_date = 1 <= a <= 31 and 1 <= b <= 12
+        fraction = f"{read_number(a)} phần {read_number(b)}"
+        if before in _DOC_WORDS:
+            return f"{self._symbol_number(m.group('fa'))} trên {read_number(b)}"
+        if not is_date or before in _FRACTION_CONTEXT:
+            return fraction
+        date = f"{read_day(a)} tháng {read_month(b)}"
+        if before in _DATE_CONTEXT:
+            return self._with_day_word(date, state, m.start())
+        if a < b and b <= 10:
+            state.find(m.start(), m.group(), "text.date_or_fraction", reading=fraction)
+            return fraction
+        state.find(m.start(), m.group(), "text.date_or_fraction", reading="ngày " + date)
+        return "ngày " + date
+
+    def _time_h(self, m: re.Match, state: "_Line") -> str:
+        return self._time(m.group("th"), m.group("tm"))
+
+    def _time_colon(self, m: re.Match, state: "_Line") -> str:
+        return self._time(m.group("ch"), m.group("cm"))
+
+    @staticmethod
+    def _time(hour: str, minute: str | None) -> str:
+        text = f"{read_number(int(hour))} giờ"
+        if minute and int(minute):
+            text += f" {read_number(int(minute))} phút"
+        return text
+
+    def _code_year(self, m: re.Match, state: "_Line") -> str:
+        return f"{self._plain_number(m.group('cn'), state, m.start())} năm {read_number(int(m.group('cy')))}"
+
+    def _url(self, m: re.Match, state: "_Line") -> str:
+        words = []
+        for piece in re.finditer(r"[^\W_]+|[@./:]", m.group("u_addr")):
+            text = piece.group()
+            words.append({".": "chấm", "@": "a còng", "/": "gạch chéo", ":": ""}.get(text) or _URL_WORDS.get(text.lower(), text))
+        return " ".join(w for w in words if w)
+
+    def _phone(self, m: re.Match, state: "_Line") -> str:
+        raw = m.group("ph")
+        groups = re.split(r"[ .-]", raw)
+        if len(groups) == 1:
+            digits = groups[0]
+            groups = [digits[:4], digits[4:7], digits[7:]]
+        spoken = []
+        for group in groups:
+            if group.startswith("+"):
+                spoken.append("cộng " + read_digits(group[1:]))
+            else:
+                spoken.append(read_digits(group))
+        return " " + ", ".join(spoken) + " "
+
+    def _negative(self, m: re.Match, state: "_Line") -> str:
+        return "âm "
+
+    def _number(self, m: re.Match, state: "_Line") -> str:
+        text = self._plain_number(m.group("n"), state, m.start())
+        unit = m.group("u") or m.group("ut")
+        if unit:
+            text += " " + ab.UNITS[unit]
+            for per in re.findall(r"/\s?([^/\s]+)", m.group("per") or ""):
+                text += " trên " + ab.UNITS.get(per, per)
+        return text
+
+    def _plain_number(self, raw: str, state: "_Line", pos: int) -> str:
+        """A number standing alone, read by what precedes and follows it."""
+        before = _prev_word(state.text, pos)
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", raw):
+            whole, _, fraction = raw.partition(",")
+            value = int(whole.replace(".", ""))
+            return read_decimal(str(value), fraction) if fraction else read_number(value)
+        if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", raw):
+            return read_number(int(raw.replace(",", "")))
+        if "," in raw or "." in raw:
+            whole, fraction = re.split(r"[.,]", raw)
+            return read_decimal(whole, fraction)
+        if len(raw) > 15:
+            state.find(pos, raw, "text.long_number")
+            return read_digits(raw)
+        value = int(raw)
+        if before == "thứ":
+            return read_ordinal(value)
+        if before == "tháng" and 1 <= value <= 12:
+            return read_month(value)
+        if before in {"ngày", "mồng", "mùng"} and 1 <= value <= 31:
+            after = _next_word(state.text, pos + len(raw)).lower()
+            if after == "tháng" and before == "ngày":
+                return read_day(value)
+            return read_number(value)
+        if before in _DIAL_CONTEXT and len(raw) >= 3:
+            return read_digits(raw)
+        if raw.startswith("0") and len(raw) > 1:
+            return read_digits(raw)
+        return read_number(value)
+
+    def _range_dash(self, m: re.Match, state: "_Line") -> str:
+        token = re.search(r"\S*$", state.text[:m.start()]).group()
+        if any(c.isdigit() for c in token):
+            return " đến "
+        if m.group().startswith(" ") and not m.group().endswith(" ") and _NEGATIVE.match(state.text, m.end()):
+            return " âm "
+        return " "
+
+    def _signature(self, m: re.Match, state: "_Line") -> str:
+        return self.overrides.get(m.group("sg"), _SIGNATURE[m.group("sg")])
+
+    def _word(self, m: re.Match, state: "_Line") -> str:
+        return self._word_text(m.group("w"), state, m.start())
+
+    def _word_text(self, token: str, state: "_Line", pos: int) -> str:
+        if token in self.overrides:
+            return self.overrides[token]
+        before = _prev_word(state.text, pos)
+        value = roman_value(token)
+        if value is not None and before in _ROMAN_CONTEXT and (len(token) > 1 or token in "IVX"):
+            return read_number(value)
+        if token in ab.ACRONYMS or token in ab.WORDS:
+            return self.lookup(token, state, pos)
+        if "/" in token or "-" in token or "&" in token and token not in ab.ACRONYMS:
+            out = []
+            for piece in re.finditer(r"[^/\-&]+|[/\-&]", token):
+                text = piece.group()
+                if text == "/":
+                    state.find(pos + piece.start(), token, "text.slash")
+                    out.append(" ")
+                elif text == "-":
+                    out.append(" ")
+                elif text == "&":
+                    out.append(" và ")
+                else:
+                    out.append(self.lookup(text, state, pos + piece.start()))
+            return "".join(out)
+        return self.lookup(token, state, pos)
+
+    def _open_paren(self, m: re.Match, state: "_Line") -> str:
+        return ", "
+
+    def _close_paren(self, m: re.Match, state: "_Line") -> str:
+        return ","
+
+    def _quote(self, m: re.Match, state: "_Line") -> str:
+        return ""
+
+    def _ellipsis(self, m: re.Match, state: "_Line") -> str:
+        return "..."
+
+    def _dash(self, m: re.Match, state: "_Line") -> str:
+        return " "
+
+    def _slash(self, m: re.Match, state: "_Line") -> str:
+        state.find(m.start(), "/", "text.slash")
+        return " "
+
+    def _amp(self, m: re.Match, state: "_Line") -> str:
+        return " và "
+
+    def _plus(self, m: re.Match, state: "_Line") -> str:
+        return " cộng "
+
+    def _equals(self, m: re.Match, state: "_Line") -> str:
+        return " bằng "
+
+    def _odd(self, m: re.Match, state: "_Line") -> str:
+        state.find(m.start(), m.group(), "text.odd_symbol")
+        return " "
+
+
+class _Line:
+    """One line being rewritten: its text, whether it is in capitals, and where findings go."""
+
+    __slots__ = ("text", "findings", "caps")
+
+    def __init__(self, text: str, findings: list[RawFinding] | None, caps: bool) -> None:
+        self.text = text
+        self.findings = findings
+        self.caps = caps
+
+    def find(self, pos: int, token: str, key: str, **params: object) -> None:
+        if self.findings is not None:
+            self.findings.append((pos, token, key, params))
