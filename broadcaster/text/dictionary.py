@@ -36,8 +36,8 @@ i18n.register({
 })
 
 
-def _at(path: Path, node: yaml.Node, key: str, **params: object) -> Problem:
-    return Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, key, dict(params))
+def _at(path: Path, node: yaml.Node, message: str, **params: object) -> Problem:
+    return Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, message, dict(params))
 
 
 def load_dictionary(path: Path) -> tuple[dict[str, str], list[Problem]]:

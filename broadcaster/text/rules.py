@@ -130,6 +130,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("odd", r"[^\w\s.,;:!?%°²³]"),
 ]
 
+_AFTER_DATE = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?\s?[-–]\s?$")   # "30/4-1/5": the second is a date too
 _NEGATIVE = re.compile(r"\d+(?:,\d+)?\s?°")
 _PREV_WORD = re.compile(r"([^\W\d_]+)\W*$")
 _NEXT_WORD = re.compile(r"[\s(]*([^\s,.;:!?()]+)")
@@ -341,13 +342,13 @@ class Rules:
         a, b = _int(m.group("fa")), _int(m.group("fb"))
         before = _prev_word(state.text, m.start())
         is_date = 1 <= a <= 31 and 1 <= b <= 12
-        fraction = f"{read_number(a)} phần {read_number(b)}"
+        fraction = f"{read_number(a)} phần {'tư' if b == 4 else read_number(b)}"  # "một phần tư"
         if before in _DOC_WORDS:
             return f"{self._symbol_number(m.group('fa'))} trên {read_number(b)}"
         if not is_date or before in _FRACTION_CONTEXT:
             return fraction
         date = f"{read_day(a)} tháng {read_month(b)}"
-        if before in _DATE_CONTEXT:
+        if before in _DATE_CONTEXT or _AFTER_DATE.search(state.text, 0, m.start()):
             return self._with_day_word(date, state, m.start())
         if a < b and b <= 10:
             state.find(m.start(), m.group(), "text.date_or_fraction", reading=fraction)
