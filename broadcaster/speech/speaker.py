@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ENGINES: dict[str, type[SpeechEngine]] = {"gtts": GttsEngine, "espeak-ng": EspeakEngine}
 RETRY_PREFERRED_AFTER = 300.0   # seconds an engine that failed is left out before trying it again
+PLAN_MEMORY = 256              # texts whose normalized pieces are remembered
 JOINED_VERSION = 1              # bump when the joining itself changes (trim, pause shapes)
 
 
@@ -75,12 +77,10 @@ class CachedSpeaker(Speaker):
         self.clock = clock
         self._failures: dict[str, _Failure] = {}
         self._options = {e.name: e.cache_options() for e in self.engines}
+        self._plans: OrderedDict[str, tuple[list[Piece], str]] = OrderedDict()
 
     def speak(self, text: str) -> Speech:
-        pieces = split_text(self.normalize(text))
-        if not pieces:
-            raise SpeechError(i18n.tr("speech.nothing_to_say"))
-        key = self._joined_key(pieces)
+        pieces, key = self._plan(text)
         entry = self.cache.get(key)
         if entry is not None and self._still_good(entry):
             log.debug("speech cache hit %s", key)
@@ -102,6 +102,21 @@ class CachedSpeaker(Speaker):
         if speech.is_fallback:
             log.warning("spoken by fallback engine %s: %s", speech.engine, speech.fallback_reason)
         return speech
+
+    def _plan(self, text: str) -> tuple[list[Piece], str]:
+        """The pieces and joined key of `text`, remembered so a repeat skips the normalizer."""
+        planned = self._plans.get(text)
+        if planned is None:
+            pieces = split_text(self.normalize(text))
+            if not pieces:
+                raise SpeechError(i18n.tr("speech.nothing_to_say"))
+            planned = (pieces, self._joined_key(pieces))
+            self._plans[text] = planned
+            if len(self._plans) > PLAN_MEMORY:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(text)
+        return planned
 
     def piece_key(self, text: str, engine: SpeechEngine) -> str:
         """The cache key of one piece of normalized text spoken by `engine`."""
