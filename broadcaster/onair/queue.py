@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import enum
 import itertools
-import re
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from broadcaster.output.base import safe_label
 from broadcaster.schedule.model import Priority
 
 
@@ -27,9 +27,6 @@ class Kind(str, enum.Enum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     EMERGENCY = "emergency"
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(eq=False)
@@ -57,7 +54,7 @@ class Entry:
     @property
     def label(self) -> str:
         """A file-name-safe label: FileOutput names its WAV after it."""
-        base = _UNSAFE.sub("_", f"{self.slot}-{self.scheduled:%Y%m%d-%H%M%S}")
+        base = safe_label(f"{self.slot}-{self.scheduled:%Y%m%d-%H%M%S}")
         return base if self.attempt == 1 else f"{base}-{self.attempt}"
 
     def rank(self) -> tuple:

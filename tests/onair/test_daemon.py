@@ -1,0 +1,125 @@
+"""The daemon end to end against real time: real APScheduler, real worker processes, real
+FileOutput paced in real time, real SQLite as-run log; only the speech is a fast tone renderer.
+
+Slots are a few seconds ahead (`HH:MM:SS`), programmes 1-3 s long.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from broadcaster.asrun.log import Status
+from broadcaster.onair.daemon import resolve_emergency
+from tests.onair.conftest import clock_in, wait_for
+from tests.onair.tones import dominant_hertz, wav_seconds
+
+pytestmark = pytest.mark.e2e
+
+
+def rows_of(station):
+    return station.asrun.history()
+
+
+def final(station, key_prefix: str):
+    rows = [r for r in rows_of(station) if r.key.startswith(key_prefix)]
+    return rows[-1] if rows else None
+
+
+def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
+    at = clock_in(4)
+    folder.write(
+        {"chao": {"text": "1s 440Hz"}, "canh-bao": {"text": "1s 880Hz", "priority": "priority"},
+         "tin-b": {"text": "1s 660Hz"}},
+        [{"name": "Sang", "at": at, "play": ["chao"]},
+         {"name": "Bao", "at": at, "play": ["canh-bao"]},
+         {"name": "Tin", "at": at, "play": ["tin-b"]}])
+    station = run_station(folder.load())
+    done = wait_for(lambda: [r for r in rows_of(station) if r.status in (Status.PLAYED, Status.LATE)]
+                    if len([r for r in rows_of(station) if r.status in (Status.PLAYED, Status.LATE)]) == 3 else None,
+                    timeout=25)
+    by_start = sorted(done, key=lambda r: r.started)
+    # priority first, then the normal ones in schedule order; none overlapping
+    assert [r.slot for r in by_start] == ["Bao", "Sang", "Tin"]
+    assert by_start[0].status is Status.PLAYED
+    assert abs((by_start[0].started - by_start[0].scheduled).total_seconds()) < 1.0
+    for before, after in zip(by_start, by_start[1:]):
+        assert after.started >= before.ended
+    assert {r.status for r in by_start[1:]} == {Status.LATE}   # waited more than 1 s for the air
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [880, 440, 660]
+    assert all(r.engine == "tone" for r in by_start)
+
+
+def test_emergency_cuts_in_and_the_normal_programme_restarts(folder, run_station, caplog):
+    folder.write({"dai": {"text": "3s 440Hz"}}, [{"name": "Sang", "at": clock_in(3), "play": ["dai"]}])
+    station = run_station(folder.load())
+    playing = wait_for(lambda: [r for r in rows_of(station) if r.status is Status.PLAYING], timeout=15)[0]
+    wait_for(lambda: station.now() >= playing.started + timedelta(seconds=1.0), timeout=5)
+    request = resolve_emergency(station.schedule, text="1s 1000Hz bão số 3", bulletin=None, title="Bão",
+                                now=station.now())
+    asked = station.now()
+    emergency = station.submit(request)
+    wait_for(lambda: (r := final(station, "Sang")) and r.status in (Status.PLAYED, Status.LATE), timeout=20)
+    rows = rows_of(station)
+    cut, replay = [r for r in rows if r.slot == "Sang"]
+    alert = next(r for r in rows if r.key == emergency.key)
+    assert cut.status is Status.INTERRUPTED and emergency.key in cut.error
+    cut_asked = next(r.created for r in caplog.records if "cuts in on" in r.getMessage())
+    assert cut.ended.timestamp() - cut_asked <= 0.5 + 0.03       # faded out within 0.5 s (20 ms pacing blocks)
+    assert alert.started - cut.ended < timedelta(milliseconds=100)   # no dead air before the alert
+    assert alert.status is Status.PLAYED and alert.kind == "emergency" and alert.priority == "emergency"
+    assert alert.started >= asked
+    assert replay.status is Status.LATE and replay.started >= alert.ended
+    files = folder.aired_files()
+    assert [dominant_hertz(p) for p in files] == [440, 1000, 440]
+    assert wav_seconds(files[0]) < 3.0                     # the cut version
+    assert wav_seconds(files[2]) == pytest.approx(3.0, abs=0.01)   # aired again from its beginning
+
+
+def test_output_failure_is_retried_logged_failed_and_the_next_slot_airs(folder, run_station):
+    first, second = clock_in(3), clock_in(9)
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
+                 [{"name": "Mot", "at": first, "play": ["a"]}, {"name": "Hai", "at": second, "play": ["b"]}])
+    folder.aired.write_text("not a folder")       # the output cannot be written: the "device" is missing
+    station = run_station(folder.load(), device_tries=3, device_retry_delay=0.3)
+    failed = wait_for(lambda: len(r := [x for x in rows_of(station) if x.slot == "Mot" and x.status is Status.FAILED]) == 3
+                      and r, timeout=20)
+    assert [r.error.endswith(f"{n}/3)") for n, r in enumerate(failed, 1)] == [True, True, True]
+    folder.aired.unlink()                          # the operator plugs the card back in
+    aired = wait_for(lambda: (r := final(station, "Hai")) and r.status is Status.PLAYED and r, timeout=20)
+    assert dominant_hertz(folder.aired_files()[0]) == 660
+    assert final(station, "Mot").status is Status.FAILED and aired.engine == "tone"
+
+
+def test_failed_online_render_falls_back_to_the_offline_voice(folder, run_station):
+    folder.write({"a": {"text": "1s 440Hz ONLINE-FAIL"}}, [{"name": "Mot", "at": clock_in(4), "play": ["a"]}])
+    station = run_station(folder.load())
+    row = wait_for(lambda: (r := final(station, "Mot")) and r.status is Status.PLAYED and r, timeout=20)
+    assert row.engine == "tone-offline"
+    assert "gTTS: Failed to connect" in row.error       # the operator sees why the robot voice spoke
+
+
+def test_unrenderable_programme_is_logged_failed(folder, run_station):
+    folder.write({"a": {"text": "RENDER-FAIL"}}, [{"name": "Mot", "at": clock_in(3), "play": ["a"]}])
+    station = run_station(folder.load())
+    row = wait_for(lambda: (r := final(station, "Mot")) and r.status is Status.FAILED and r, timeout=20)
+    assert "told to fail" in row.error and row.started is None
+
+
+def test_broken_edit_keeps_the_last_good_schedule_then_the_fix_takes_over(folder, run_station, caplog):
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Cu", "at": clock_in(5), "play": ["a"]}])
+    station = run_station(folder.load())
+    good = folder.path.read_text(encoding="utf-8")
+    folder.path.write_text(good.replace("slots:", "slots:\n- name: Hong\n  at: '25:99'\n  play: [khong-co]"),
+                           encoding="utf-8")
+    wait_for(lambda: "25:99" in caplog.text or "schedule.yaml:" in caplog.text, timeout=10)
+    old = wait_for(lambda: (r := final(station, "Cu")) and r.status is Status.PLAYED and r, timeout=20)
+    assert old.slot == "Cu"
+    errors = [rec.getMessage() for rec in caplog.records if rec.getMessage().startswith(str(folder.path) + ":")]
+    assert errors and all(":" in e for e in errors)      # FILE:LINE:COL lines
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
+                 [{"name": "Moi", "at": clock_in(3), "play": ["b"]}])
+    new = wait_for(lambda: (r := final(station, "Moi")) and r.status is Status.PLAYED and r, timeout=20)
+    assert new.bulletins == ("b",)
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 660]
