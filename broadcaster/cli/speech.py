@@ -77,6 +77,7 @@ def _write(source: Path, output: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=output.suffix or ".wav", dir=folder)
+        os.fchmod(handle, 0o644)
         os.close(handle)
     except OSError as exc:
         raise SpeechError(i18n.tr("say.output_failed", path=output, error=exc)) from exc

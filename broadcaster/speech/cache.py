@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".wav"
 META_SUFFIX = ".json"
+STALE_TEMP_SECONDS = 3600.0     # a render never takes this long; older temp files are leftovers
 
 
 def cache_key(payload: Mapping[str, object]) -> str:
@@ -50,6 +52,7 @@ class SpeechCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self._swept = False
 
     def path_for(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
@@ -131,6 +134,7 @@ class SpeechCache:
     def _temp_path(self, suffix: str) -> Path:
         # A dot-name in the same folder: same filesystem so the rename is atomic, and never a key.
         handle, name = tempfile.mkstemp(prefix=".render-", suffix=suffix, dir=self.folder)
+        os.fchmod(handle, 0o644)        # mkstemp's 0600 would survive the rename
         os.close(handle)
         return Path(name)
 
@@ -140,3 +144,21 @@ class SpeechCache:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SpeechError(i18n.tr("speech.cache.unwritable", folder=self.folder, error=exc)) from exc
+        if not self._swept:
+            self._swept = True
+            self.sweep_temporaries()
+
+    def sweep_temporaries(self, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+        """Delete temp files a killed render left behind (never a finished entry); return them."""
+        removed = []
+        cutoff = time.time() - older_than
+        for path in self.folder.glob(".render-*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
+        if removed:
+            log.info("speech cache: removed %s leftover temporary file(s) in %s", len(removed), self.folder)
+        return removed

@@ -13,6 +13,7 @@ pause tries the preferred engine again and replaces the fallback render when it 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -78,6 +79,9 @@ class CachedSpeaker(Speaker):
         self._failures: dict[str, _Failure] = {}
         self._options = {e.name: e.cache_options() for e in self.engines}
         self._plans: OrderedDict[str, tuple[list[Piece], str]] = OrderedDict()
+        # Pre-render workers share one speaker; two renders of one text are harmless (atomic
+        # renames), but the plan memory must not be reordered under another thread.
+        self._lock = threading.Lock()
 
     def speak(self, text: str) -> Speech:
         pieces, key = self._plan(text)
@@ -105,17 +109,19 @@ class CachedSpeaker(Speaker):
 
     def _plan(self, text: str) -> tuple[list[Piece], str]:
         """The pieces and joined key of `text`, remembered so a repeat skips the normalizer."""
-        planned = self._plans.get(text)
-        if planned is None:
-            pieces = split_text(self.normalize(text))
-            if not pieces:
-                raise SpeechError(i18n.tr("speech.nothing_to_say"))
-            planned = (pieces, self._joined_key(pieces))
+        with self._lock:
+            planned = self._plans.get(text)
+            if planned is not None:
+                self._plans.move_to_end(text)
+                return planned
+        pieces = split_text(self.normalize(text))
+        if not pieces:
+            raise SpeechError(i18n.tr("speech.nothing_to_say"))
+        planned = (pieces, self._joined_key(pieces))
+        with self._lock:
             self._plans[text] = planned
             if len(self._plans) > PLAN_MEMORY:
                 self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(text)
         return planned
 
     def piece_key(self, text: str, engine: SpeechEngine) -> str:

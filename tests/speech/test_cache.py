@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 import wave
 from pathlib import Path
 
@@ -191,3 +193,31 @@ def test_an_unwritable_cache_is_a_clear_error(tmp_path):
     with pytest.raises(SpeechError, match="file/cache") as caught:
         speaker_with(SpeechCache(blocker / "cache"), EspeakEngine()).speak(TEXT)
     assert "espeak-ng:" not in str(caught.value)        # not blamed on the engine
+
+
+def test_leftovers_of_a_killed_render_are_swept_but_fresh_temps_are_not(cache):
+    cache.ensure_folder()
+    old, fresh = cache.folder / ".render-old.mp3", cache.folder / ".render-fresh.wav"
+    old.write_bytes(b"")
+    fresh.write_bytes(b"")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    speech = speaker_with(SpeechCache(cache.folder), EspeakEngine()).speak("Xin chào.")
+    assert not old.exists() and fresh.exists() and speech.path.exists()
+
+
+def test_concurrent_speakers_share_one_cache_safely(cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    speaker = speaker_with(cache, EspeakEngine())
+    texts = [f"Bản tin số {n}. Xin chào bà con." for n in ("một", "hai", "ba")] * 4
+    with ThreadPoolExecutor(4) as pool:
+        speeches = list(pool.map(speaker.speak, texts))
+    assert len({s.path for s in speeches}) == 3
+    assert all(audio.is_valid_wav(s.path) for s in speeches)
+    assert not [p for p in all_files(cache.folder) if p.name.startswith(".")]
+
+
+def test_cache_files_are_readable_by_others(cache):
+    speech = speaker_with(cache, EspeakEngine()).speak("Xin chào.")
+    assert {oct(p.stat().st_mode & 0o777) for p in all_files(cache.folder)} == {"0o644"}
+    assert speech.path.exists()
