@@ -78,7 +78,8 @@ ACRONYMS: dict[str, str] = {
     "NS": "ngân sách", "XDCB": "xây dựng cơ bản", "ĐTXD": "đầu tư xây dựng",
     "VNĐ": "đồng", "VND": "đồng", "USD": "đô la mỹ", "GDP": "gờ đê pê", "ATM": "a tê mờ",
     "SMS": "ét em ét", "QR": "qui a",
-    "STT": "số thứ tự", "TB": "thông báo",
+    "STT": "số thứ tự", "KTTV": "khí tượng thủy văn", "TTDBKTTV": "trung tâm dự báo khí tượng thủy văn",
+    "ĐBQH": "đại biểu quốc hội", "ĐB": "đại biểu", "UBKT": "ủy ban kiểm tra", "TTCP": "thanh tra chính phủ", "TB": "thông báo",
 }
 
 # Readings of the parts of a document symbol ("06/KH-UBND", "05-CT/TW", "01/2023/TT-BNV").
@@ -148,7 +149,7 @@ def spell(token: str) -> str:
     for ch in token.upper():
         if ch in LETTERS:
             words.append(LETTERS[ch])
-        elif ch.isdigit():
+        elif ch.isdecimal():
             words.append(DIGITS[int(ch)])
     return " ".join(words)
 

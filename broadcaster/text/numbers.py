@@ -72,7 +72,7 @@ def _read_groups(n: int, full: bool) -> str:
 
 def read_digits(digits: str) -> str:
     """Read each digit on its own: "0912" -> "không chín một hai" (phones, codes, leading zeros)."""
-    return " ".join(DIGITS[int(d)] for d in digits if d.isdigit())
+    return " ".join(DIGITS[int(d)] for d in digits if d.isdecimal())
 
 
 def read_decimal(integer: str, fraction: str) -> str:

@@ -59,7 +59,8 @@ _NUM = r"(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3}){2,}|\d+(?:[.,]\d+)?)"
 _PART = r"[A-ZĐ][A-Za-zĐđ&]*\d*"
 _HOUR = r"(?:[01]?\d|2[0-4])"
 _MIN = r"[0-5]\d"
-_LETTERS = r"[^\W\d_]"
+_LETTERS = r"[^\W\d_²³¹]"
+_WORD_TAIL = r"(?:[^\W²³¹]|&)*"
 _NB = r"(?<![\w.,/])"          # not glued to a preceding number, word or symbol
 
 # Words before a d/m pair that make it a date, or a fraction.
@@ -106,18 +107,22 @@ _PATTERNS: list[tuple[str, str]] = [
     ("date_dmy", _NB + rf"(?P<dd>{_DAY})(?P<sep>[/.-])(?P<dm>{_MONTH})(?P=sep)(?P<dy>{_YEAR})(?![\w/]|[.,]\d)"),
     ("date_my", _NB + rf"(?P<mm>{_MONTH})/(?P<my>{_YEAR})(?![\w/]|[.,]\d)"),
     ("date_dm", _NB + r"(?P<fa>\d{1,2})/(?P<fb>\d{1,2})(?![\w/]|[.,]\d)"),
+    # 1.532/1.600 hộ, 19/19 tiêu chí: a count out of a total.
+    ("ratio", _NB + rf"(?P<ra>{_NUM})\s?/\s?(?P<rb>{_NUM})(?![\w/])"),
     ("time_h", _NB + rf"(?P<th>{_HOUR})h(?P<tm>{_MIN})?(?:'|p(?!\w)|ph(?!\w))?(?!\w)"),
     ("time_colon", r"(?<![\w.,:])" + rf"(?P<ch>{_HOUR}):(?P<cm>{_MIN})(?::[0-5]\d)?(?![\w:]|[.,]\d)"),
     # ISO 9001:2015, TCVN 5945:2005: a standard's number and its year.
     ("code_year", _NB + rf"(?P<cn>\d+):(?P<cy>{_YEAR})(?!\w)"),
     ("url", r"(?<![\w@.])(?P<u_addr>(?:https?://)?(?:[\w-]+@)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)(?:/[\w./-]*)?)(?![\w])"),
     ("phone", _NB + r"(?P<ph>(?:\+84[ .]?\d{2,3}|0\d{2,3})(?:[ .-]\d{3,4}){2}|0\d{9,10})(?![\w]|[.,]\d)"),
+    # 1.2.3.4, 12,5,6: no reading fits; each group is read and the operator told.
+    ("numshape", _NB + r"(?!\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![\d.,]))(?P<ns>\d+(?:[.,]\d+){2,})(?!\w)"),
     ("negative", r"(?<![\w.,])[-–](?=\d+(?:,\d+)?\s?°)"),
     ("number", _NB + rf"(?P<n>{_NUM})(?:(?:\s?(?P<u>{_UNITS_SPACED})|(?P<ut>{_UNITS_TIGHT}))(?!\w)"
                rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}+)(?!\w))*))?"),
     ("range_dash", r"(?<=[\w%°²³])\s?[-–]\s?(?=\d)"),
     ("signature", r"(?<!\w)(?P<sg>TM|KT|TL|TUQ)\.(?=\s+\S)"),
-    ("word", rf"(?P<w>{_LETTERS}[\w&]*(?:[-/&]{_LETTERS}[\w&]*)*)"),
+    ("word", rf"(?P<w>{_LETTERS}{_WORD_TAIL}(?:[-/&]{_LETTERS}{_WORD_TAIL})*)"),
     ("open_paren", r"\s*[(\[]\s*"),
     ("close_paren", r"\s*[)\]]"),
     ("quote", r"[\"“”‘’«»]|(?<!\w)'|'(?!\w)"),
@@ -127,7 +132,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("amp", r"\s*&\s*"),
     ("plus", r"(?<=\d)\s*\+\s*(?=\d)"),
     ("equals", r"\s*=\s*"),
-    ("odd", r"[^\w\s.,;:!?%°²³]"),
+    ("digits", r"\d+"),
+    ("percent", r"\s*%"),
+    ("degree", r"\s*°C?"),
+    ("odd", r"[^\w\s.,;:!?]|[²³¹]"),
 ]
 
 _AFTER_DATE = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?\s?[-–]\s?$")   # "30/4-1/5": the second is a date too
@@ -211,12 +219,12 @@ class Rules:
         following = _next_word(line, end)
         if token == "CT":
             nxt = following.lower()
-            return "chỉ thị" if nxt == "số" or nxt[:1].isdigit() else "chủ tịch"
+            return "chỉ thị" if nxt == "số" or nxt[:1].isdecimal() else "chủ tịch"
         if token == "TT":
             nxt = following.lower()
             if nxt in _STANDING_BODIES or nxt.startswith("đảng"):
                 return "thường trực"
-            if nxt == "số" or nxt[:1].isdigit():
+            if nxt == "số" or nxt[:1].isdecimal():
                 return "thông tư"
             if following[:1].isupper() and not following.isupper():
                 return "thị trấn"
@@ -342,7 +350,7 @@ class Rules:
         a, b = _int(m.group("fa")), _int(m.group("fb"))
         before = _prev_word(state.text, m.start())
         is_date = 1 <= a <= 31 and 1 <= b <= 12
-        fraction = f"{read_number(a)} phần {'tư' if b == 4 else read_number(b)}"  # "một phần tư"
+        fraction = self._fraction(a, b)
         if before in _DOC_WORDS:
             return f"{self._symbol_number(m.group('fa'))} trên {read_number(b)}"
         if not is_date or before in _FRACTION_CONTEXT:
@@ -355,6 +363,27 @@ class Rules:
             return fraction
         state.find(m.start(), m.group(), "text.date_or_fraction", reading="ngày " + date)
         return "ngày " + date
+
+    @staticmethod
+    def _fraction(a: int, b: int) -> str:
+        """A small proper fraction is "phần" ("một phần tư"); a count out of a total is "trên"."""
+        if 0 < a < b <= 10:
+            return f"{read_number(a)} phần {'tư' if b == 4 else read_number(b)}"
+        return f"{read_number(a)} trên {read_number(b)}"
+
+    def _ratio(self, m: re.Match, state: "_Line") -> str:
+        a = self._plain_number(m.group("ra"), state, m.start("ra"))
+        b = self._plain_number(m.group("rb"), state, m.start("rb"))
+        return f"{a} trên {b}"
+
+    def _numshape(self, m: re.Match, state: "_Line") -> str:
+        state.find(m.start(), m.group(), "text.number_shape")
+        pieces = re.split(r"([.,])", m.group("ns"))
+        return " ".join({".": "chấm", ",": "phẩy"}.get(p) or read_number(int(p)) for p in pieces)
+
+    def _digits(self, m: re.Match, state: "_Line") -> str:
+        state.find(m.start(), m.group(), "text.number_shape")
+        return " " + read_digits(m.group()) + " "
 
     def _time_h(self, m: re.Match, state: "_Line") -> str:
         return self._time(m.group("th"), m.group("tm"))
@@ -438,7 +467,7 @@ class Rules:
 
     def _range_dash(self, m: re.Match, state: "_Line") -> str:
         token = re.search(r"\S*$", state.text[:m.start()]).group()
-        if any(c.isdigit() for c in token):
+        if any(c.isdecimal() for c in token):
             return " đến "
         if m.group().startswith(" ") and not m.group().endswith(" ") and _NEGATIVE.match(state.text, m.end()):
             return " âm "
@@ -459,7 +488,17 @@ class Rules:
             return read_number(value)
         if token in ab.ACRONYMS or token in ab.WORDS:
             return self.lookup(token, state, pos)
-        if "/" in token or "-" in token or "&" in token and token not in ab.ACRONYMS:
+        if any(c.isdecimal() for c in token):
+            # H5N1, F0, QH14: letters by the tables, digit runs as numbers.
+            out = []
+            for piece in re.finditer(r"\d+|\D+", token):
+                text = piece.group()
+                if text.isdecimal():
+                    out.append(read_digits(text) if text.startswith("0") else read_number(int(text)))
+                else:
+                    out.append(self._word_text(text, state, pos + piece.start()))
+            return " ".join(out)
+        if any(sep in token for sep in "/-&"):
             out = []
             for piece in re.finditer(r"[^/\-&]+|[/\-&]", token):
                 text = piece.group()
@@ -502,6 +541,12 @@ class Rules:
 
     def _equals(self, m: re.Match, state: "_Line") -> str:
         return " bằng "
+
+    def _percent(self, m: re.Match, state: "_Line") -> str:
+        return " phần trăm "
+
+    def _degree(self, m: re.Match, state: "_Line") -> str:
+        return " độ xê " if m.group().endswith("C") else " độ "
 
     def _odd(self, m: re.Match, state: "_Line") -> str:
         state.find(m.start(), m.group(), "text.odd_symbol")

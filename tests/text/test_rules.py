@@ -161,3 +161,31 @@ def test_findings_follow_the_language(normalizer, english):
 
 def test_unknown_acronym_is_spelled_not_dropped(normalizer):
     assert normalizer.normalize("Dự án XYZ") == "Dự án ích i dài dét"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Đạt 1.532/1.600 hộ", "đạt một nghìn năm trăm ba mươi hai trên một nghìn sáu trăm hộ"),
+    ("Đạt 19/19 tiêu chí", "đạt mười chín trên mười chín tiêu chí"),
+    ("Chiếm 3/4 diện tích", "chiếm ba phần tư diện tích"),
+], ids=["thousands_ratio", "count_of_total", "quarter"])
+def test_ratios_and_fractions(normalizer, text, expected):
+    assert spoken_words(normalizer.normalize(text)) == expected
+
+
+def test_odd_number_shape_is_read_and_reported(normalizer):
+    assert normalizer.normalize("Mã 1.2.3.4") == "Mã một chấm hai chấm ba chấm bốn"
+    assert [(f.column, f.token) for f in normalizer.check("Mã 1.2.3.4")] == [(4, "1.2.3.4")]
+
+
+def test_no_digit_survives_any_shape(normalizer):
+    """Whatever way digits and separators are glued together, the engine never sees a digit."""
+    import random
+    rng = random.Random(20240517)
+    pieces = ["0", "7", "12", "2023", "1.250", "31", "/", "-", "–", ".", ",", ":", "h", "km", "km/h", "%",
+              "°C", "°", " ", "KH", "UBND", "x", "ngày ", "thứ ", "(", "IV", "+84", "0912", "&", "đ", "m2",
+              "²", "½", "١"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        out = normalizer.normalize(text)
+        assert not any(c.isdigit() for c in out) and "/" not in out, (text, out)
+        normalizer.check(text)
