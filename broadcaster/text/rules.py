@@ -459,6 +459,8 @@ class Rules:
             if after == "tháng" and before == "ngày":
                 return read_day(value)
             return read_number(value)
+        if before == "giờ" and value < 60:
+            return read_number(value)   # "7 giờ 05": minutes, not a code
         if before in _DIAL_CONTEXT and len(raw) >= 3:
             return read_digits(raw)
         if raw.startswith("0") and len(raw) > 1:

@@ -37,6 +37,7 @@ READINGS = [
     ("time_hm", "Đến 16h30", "đến mười sáu giờ ba mươi phút"),
     ("time_colon", "Lúc 13:45", "lúc mười ba giờ bốn mươi lăm phút"),
     ("time_words", "13 giờ tập trung", "mười ba giờ tập trung"),
+    ("time_words_minutes", "Lúc 7 giờ 05 phút", "lúc bảy giờ năm phút"),
     ("time_range", "Từ 7h-11h", "từ bảy giờ đến mười một giờ"),
     # ranges
     ("range_years", "Giai đoạn 2026 - 2030", "giai đoạn hai nghìn không trăm hai mươi sáu đến hai nghìn không trăm ba mươi"),
