@@ -6,13 +6,16 @@ one WAV, itself cached under a key of every piece, so an unchanged bulletin cost
 
 The chain is `station.speech.engines` (default gTTS, then eSpeak NG). When an engine fails it is
 skipped for `retry_preferred_after` seconds (a thirty-sentence bulletin does not wait out thirty
-timeouts), and the fallback render is marked as such; the next `speak` of that text after the
+timeouts); the failure is recorded in the cache folder, so a new speaker (the next pre-render job,
+another process) skips it too. The fallback render is marked as such; the next `speak` of that text after the
 pause tries the preferred engine again and replaces the fallback render when it succeeds.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 ENGINES: dict[str, type[SpeechEngine]] = {"gtts": GttsEngine, "espeak-ng": EspeakEngine}
 RETRY_PREFERRED_AFTER = 300.0   # seconds an engine that failed is left out before trying it again
+FAILURES_FILE = "engine-failures.json"   # in the cache folder, so every job and process sees it
 PLAN_MEMORY = 256              # texts whose normalized pieces are remembered
 JOINED_VERSION = 1              # bump when the joining itself changes (trim, pause shapes)
 
@@ -57,7 +61,8 @@ class _PieceRender:
 class CachedSpeaker(Speaker):
     """Speaks through `engines` in order, caching every piece and every joined text in `cache`.
 
-    clock: monotonic seconds, injectable so tests can step past `retry_preferred_after`.
+    clock: wall-clock seconds (failures are shared through the cache folder with other speakers
+        and processes), injectable so tests can step past `retry_preferred_after`.
     """
 
     def __init__(
@@ -67,7 +72,7 @@ class CachedSpeaker(Speaker):
         normalize: Callable[[str], str],
         *,
         retry_preferred_after: float = RETRY_PREFERRED_AFTER,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not engines:
             raise SpeechError(i18n.tr("speech.no_engines"))
@@ -76,7 +81,7 @@ class CachedSpeaker(Speaker):
         self.normalize = normalize
         self.retry_preferred_after = retry_preferred_after
         self.clock = clock
-        self._failures: dict[str, _Failure] = {}
+        self._failures: dict[str, _Failure] = self._load_failures()
         self._options = {e.name: e.cache_options() for e in self.engines}
         self._plans: OrderedDict[str, tuple[list[Piece], str]] = OrderedDict()
         # Pre-render workers share one speaker; two renders of one text are harmless (atomic
@@ -178,11 +183,31 @@ class CachedSpeaker(Speaker):
             except SpeechError as exc:
                 log.warning("speech engine %s failed on %r: %s", engine.name, text[:60], exc)
                 self._failures[engine.name] = _Failure(self.clock(), str(exc))
+                self._save_failures()
                 reasons.append(f"{engine.name}: {exc}")
                 continue
-            self._failures.pop(engine.name, None)
+            if self._failures.pop(engine.name, None) is not None:
+                self._save_failures()
             return _PieceRender(entry, rank, tuple(reasons))
         raise SpeechError(i18n.tr("speech.all_failed", text=_shorten(text), failures="; ".join(reasons)))
+
+    def _load_failures(self) -> dict[str, _Failure]:
+        """Engine failures recorded by earlier speakers on this cache (other jobs, processes)."""
+        try:
+            raw = json.loads((self.cache.folder / FAILURES_FILE).read_text("utf-8"))
+            return {name: _Failure(float(item["at"]), str(item["reason"])) for name, item in raw.items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return {}
+
+    def _save_failures(self) -> None:
+        data = {name: {"at": f.at, "reason": f.reason} for name, f in self._failures.items()}
+        tmp = self.cache.folder / f".{FAILURES_FILE}.{os.getpid()}.{threading.get_ident()}"
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            os.replace(tmp, self.cache.folder / FAILURES_FILE)
+        except OSError as exc:
+            log.warning("cannot record engine failures in %s: %s", self.cache.folder, exc)
+            tmp.unlink(missing_ok=True)
 
     def _join(self, pieces: list[Piece], renders: list[_PieceRender]) -> np.ndarray:
         parts: list[np.ndarray] = []

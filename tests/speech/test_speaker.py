@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_every_engine_failing_names_each_failure(offline, gtts, cache):
     message = str(caught.value)
     assert "gtts: " in message and "Failed to connect" in message
     assert "espeak-ng: " in message and "eSpeak NG" in message
-    assert all_files(cache.folder) == []
+    assert [p.name for p in all_files(cache.folder)] == ["engine-failures.json"]
 
 
 def test_fallback_is_replaced_once_the_network_returns(offline, speaker, chain, clock, mp3_bytes):
@@ -124,3 +125,21 @@ def test_engines_are_built_by_plain_name_from_settings():
         build_engines(["festival"], settings)
     with pytest.raises(SpeechError):
         CachedSpeaker([], SpeechCache(Path("/nonexistent")), normalize=str)
+
+
+def test_a_new_speaker_on_the_same_cache_respects_the_rest_period(offline, gtts, espeak, cache, clock,
+                                                                   mp3_bytes):
+    """Pre-render jobs build a speaker each: the failure is shared through the cache folder."""
+    CachedSpeaker([gtts, espeak], cache, normalize=lambda t: t, clock=clock).speak(TEXT)
+    assert len(offline.requests) == 3
+    clock.advance(60)
+    second = CachedSpeaker([gtts, espeak], SpeechCache(cache.folder), normalize=lambda t: t, clock=clock)
+    speech = second.speak("Một bản tin khác.")
+    assert len(offline.requests) == 3 and speech.engine == "espeak-ng"
+    assert "Failed to connect" in speech.fallback_reason
+
+    clock.advance(300)
+    offline.default, offline.mp3 = "ok", mp3_bytes
+    third = CachedSpeaker([gtts, espeak], SpeechCache(cache.folder), normalize=lambda t: t, clock=clock)
+    assert third.speak("Một bản tin khác.").engine == "gtts"
+    assert json.loads((cache.folder / "engine-failures.json").read_text("utf-8")) == {}
