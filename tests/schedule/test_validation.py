@@ -163,3 +163,24 @@ def test_root_schedule_is_valid():
     assert [p.format() for p in problems] == []
     assert len(schedule.bulletins) == 5
     assert all(b.text for b in schedule.bulletins.values())
+
+
+def test_unreadable_text_is_a_warning_at_its_place(write_schedule, station_dir):
+    (station_dir / "bulletins" / "b.txt").write_text("Dòng một.\nLiên hệ XYZQ ngay.\n", encoding="utf-8")
+    text = BASE.replace("    text: Xin chào bà con.", "    text: |\n      Thông báo.\n      Gặp ông QWXZ nhé.")
+    path = write_schedule(text)
+    schedule, problems = check_schedule(path)
+    assert schedule is not None
+    assert [(p.path.name, p.line, p.column, p.key, p.params["token"]) for p in problems] == [
+        ("b.txt", 2, 9, "text.unreadable", "XYZQ"),
+        ("schedule.yaml", 9, 15, "text.unreadable", "QWXZ"),
+    ]
+    assert all(p.severity == WARNING for p in problems)
+
+
+def test_pronunciation_dictionary_problems_are_schedule_errors(write_schedule, station_dir):
+    (station_dir / "tu-dien.yaml").write_text("VQ: Vinh Quang\nXY: ''\n", encoding="utf-8")
+    path = write_schedule(BASE.replace("  name: Đài thử", "  name: Đài thử\n  pronunciations: tu-dien.yaml"))
+    schedule, problems = check_schedule(path)
+    assert schedule is None
+    assert [(p.path.name, p.line) for p in problems] == [("tu-dien.yaml", 2)]
