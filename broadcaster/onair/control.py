@@ -145,6 +145,8 @@ class ControlServer:
     def _answer(self, conn: socket.socket) -> None:
         with conn.makefile("rwb") as stream:
             line = stream.readline(MAX_REQUEST)
+            if not line.strip():
+                return                  # a liveness probe (`daemon_answers`): connected, said nothing
             try:
                 request = json.loads(line)
                 if not isinstance(request, dict):

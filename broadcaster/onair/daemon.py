@@ -72,6 +72,9 @@ i18n.register({
     "onair.reload_failed": ("Lịch mới có lỗi, vẫn chạy lịch cũ.",
                             "The edited schedule has errors; the last good schedule keeps running."),
     "onair.unknown_command": ("Lệnh không rõ: {cmd!r}", "Unknown command: {cmd!r}"),
+    "onair.level.normal": ("thường", "normal"),
+    "onair.level.priority": ("ưu tiên", "priority"),
+    "onair.level.emergency": ("khẩn cấp", "emergency"),
 })
 
 
@@ -351,7 +354,7 @@ class Station:
             raise OnAirError(i18n.tr("onair.unknown_command", cmd=cmd))
         entry = self.submit(resolved)
         return {"key": entry.key, "priority": entry.priority.label,
-                "message": i18n.tr("onair.queued", what=entry.slot, priority=entry.priority.label)}
+                "message": i18n.tr("onair.queued", what=entry.slot, priority=i18n.tr(f"onair.level.{entry.priority.label}"))}
 
     # -- hot reload ----------------------------------------------------------------------------
     def _reload_from_disk(self) -> None:
@@ -488,7 +491,8 @@ class Station:
                 status = Status.LATE if late else Status.PLAYED
                 self.asrun.finish(row, ended=ended, status=status, error=note)
                 log.info("%s %s: started %s (%s ms after its time), engine %s%s", status.value, entry.key,
-                         report.started.isoformat(timespec="milliseconds") if report.started else "-",
+                         report.started.astimezone(self.tz).isoformat(timespec="milliseconds")
+                         if report.started else "-",
                          "-" if report.started is None else
                          f"{(report.started - entry.scheduled).total_seconds() * 1000:.1f}",
                          programme.engine, f"; {note}" if note else "")

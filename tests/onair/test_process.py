@@ -1,0 +1,96 @@
+"""The daemon as the station runs it: `python -m broadcaster run` in its own process, with the real
+programme stage and eSpeak NG (offline), FileOutput, and signals: SIGTERM, and kill -9 then restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from broadcaster.asrun.log import AsRunLog, Status
+from broadcaster.onair.control import socket_path
+from tests.onair.conftest import clock_in, wait_for
+
+pytestmark = pytest.mark.e2e
+
+LONG = ("Thông báo của Ủy ban nhân dân xã về lịch tiêm chủng cho trẻ em dưới năm tuổi "
+        "vào sáng thứ hai tuần sau tại trạm y tế xã, đề nghị bà con đưa các cháu đến đúng giờ.")
+SHORT = "Xin chào bà con."
+
+
+@pytest.fixture
+def daemon(folder):
+    """Start `broadcaster run` as a subprocess; every process started is killed by pid at the end."""
+    processes: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = open(folder.folder / f"daemon-{len(processes)}.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "run", "--schedule", str(folder.path)],
+            cwd=Path(__file__).resolve().parents[2], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "BROADCASTER_LANG": "en"})
+        log.close()
+        processes.append(process)
+        wait_for(lambda: socket_path(folder.state).exists() or process.poll() is not None, timeout=20)
+        assert process.poll() is None, (folder.folder / f"daemon-{len(processes) - 1}.log").read_text()
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+
+def history(folder):
+    with AsRunLog(folder.state / "asrun.sqlite3") as asrun:
+        return asrun.history()
+
+
+def write(folder, slots, **station):
+    folder.write({"ngan": {"text": SHORT}, "dai": {"text": LONG}}, slots,
+                 speech={"engines": ["espeak-ng"]}, **station)
+
+
+def test_sigterm_fades_logs_interrupted_and_exits_zero(folder, daemon):
+    write(folder, [{"name": "Dai", "at": clock_in(4), "play": ["dai"]}])
+    process = daemon()
+    wait_for(lambda: (folder.state / "asrun.sqlite3").exists() and
+             any(r.status is Status.PLAYING for r in history(folder)), timeout=20)
+    process.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    assert process.wait(timeout=5) == 0
+    took = time.monotonic() - asked
+    assert took < 2.0, f"took {took:.2f} s to stop"
+    rows = history(folder)
+    assert [r.status for r in rows] == [Status.INTERRUPTED]
+    assert rows[0].ended is not None and "stopped" in rows[0].error
+    assert not socket_path(folder.state).exists()
+
+
+def test_kill_9_then_restart_catches_up_without_airing_twice(folder, daemon):
+    first, second = clock_in(4), clock_in(8)
+    write(folder, [{"name": "Ngan", "at": first, "play": ["ngan"]}, {"name": "Dai", "at": second, "play": ["dai"]}])
+    process = daemon()
+    playing = wait_for(lambda: [r for r in history(folder) if r.slot == "Dai" and r.status is Status.PLAYING],
+                       timeout=25)[0]
+    wait_for(lambda: time.time() > playing.started.timestamp() + 1.5, timeout=5)
+    process.kill()                       # power cut in the middle of "Dai"
+    process.wait(5)
+    assert socket_path(folder.state).exists()     # left behind, as after a real crash
+    daemon()
+    rows = wait_for(lambda: (h := history(folder)) and any(
+        r.slot == "Dai" and r.status in (Status.PLAYED, Status.LATE) for r in h) and h, timeout=30)
+    ngan = [r for r in rows if r.slot == "Ngan"]
+    dai = [r for r in rows if r.slot == "Dai"]
+    assert [r.status for r in ngan] == [Status.PLAYED]             # aired once, not again
+    assert [r.status for r in dai] == [Status.INTERRUPTED, Status.LATE]
+    assert dai[0].ended is None and dai[0].error                     # cut by the crash
+    assert dai[1].key == dai[0].key and dai[1].engine == "espeak-ng"
+    # FileOutput writes what aired when a programme ends, so the crash left no file for the cut "Dai"
+    assert [p.name.split("-")[0] for p in folder.aired_files()] == ["Ngan", "Dai"]
