@@ -245,7 +245,7 @@ class Station:
     def _startup(self, now: datetime) -> None:
         catch_up = self.schedule.station.catch_up
         rows = self.asrun.history(now - LOOK_BACK, now + self.horizon)
-        since = max((r.scheduled for r in rows), default=None)
+        since = min((r.scheduled for r in rows), default=None)   # when this log began (within LOOK_BACK)
         window_start = min(now - catch_up, since) if since else now - catch_up
         window_start = max(window_start, now - LOOK_BACK)
         found = occurrences(self.schedule, window_start, now + self.horizon)

@@ -7,8 +7,8 @@ on. Nothing here reads the clock, the disk or the log, so every rule is unit-tes
 The rules (the brief's restart and misfire policy):
 - an occurrence that already aired (played or late) never airs again;
 - one missed by at most `catch_up` airs at once (after a crash, a power cut, or a cue that fired
-  late); older ones are logged `missed`, once, and only if they fall after the last thing the log
-  knows about (a fresh installation has missed nothing);
+  late); older ones are logged `missed`, once (while they have no as-run row), and only if they
+  fall after the earliest row of the log (a fresh installation has missed nothing);
 - a start more than `ON_TIME` after the scheduled second is `late` (Rivendell's +-1 s window).
 """
 
@@ -47,7 +47,8 @@ def plan_startup(occurrences: Iterable[Timed], *, now: datetime, catch_up: timed
     """Sort occurrences found at start-up into catch-up, missed and future.
 
     `done` holds keys that aired (played/late); `recorded` every key with any as-run row;
-    `since` is the latest scheduled time the log knows (None for an empty log).
+    `since` is the earliest scheduled time in the log (None for an empty log): before it the
+    station was not installed yet, so nothing there counts as missed.
     """
     caught, missed, future = [], [], []
     for occ in sorted(occurrences, key=lambda o: o.start):

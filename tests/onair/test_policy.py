@@ -38,7 +38,7 @@ def occ(minutes: float) -> Occ:
     pytest.param(-10.5, False, False, NOW - timedelta(hours=1), "missed", id="just-outside-window-missed"),
     pytest.param(-30, False, False, None, "none", id="fresh-install-missed-nothing"),
     pytest.param(-30, False, True, NOW - timedelta(hours=1), "none", id="already-recorded-not-twice"),
-    pytest.param(-30, False, False, NOW - timedelta(minutes=20), "none", id="before-last-known-row"),
+    pytest.param(-30, False, False, NOW - timedelta(minutes=20), "none", id="before-the-log-began"),
     pytest.param(-3, True, True, None, "none", id="aired-never-again"),
     pytest.param(5, True, True, None, "none", id="aired-future-key-skipped"),
 ])
