@@ -69,3 +69,23 @@ def dominant_hertz(path: Path, start: float = 0.0, length: float = 0.2) -> int:
 def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as wav:
         return wav.getnframes() / wav.getframerate()
+
+
+GOOGLE = re.compile(r"https://translate\.google\.[a-z.]+/_/TranslateWebserverUi/data/batchexecute")
+
+
+def gtts_down_renderer(job: RenderJob, out: Path) -> RenderResult:
+    """The real renderer (programme stage + station speaker) with Google's endpoint unreachable.
+
+    `responses` intercepts at the requests transport inside the worker process, so gTTS's own
+    code runs and fails as it does with no network; eSpeak NG then really speaks.
+    """
+    import requests
+    import responses
+
+    from broadcaster.onair.render import programme_renderer
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, GOOGLE,
+                 body=requests.exceptions.ConnectionError("Failed to resolve 'translate.google.com'"))
+        return programme_renderer(job, out)
