@@ -46,6 +46,10 @@ i18n.register({
         "The machine's audio is unavailable (PortAudio library missing: {detail}). Install "
         "libportaudio2, or set `output: file:FOLDER` to write WAV files.",
     ),
+    "output.ended_early": (
+        "luồng âm thanh dừng sau {seconds:.1f} giây, trước khi hết chương trình",
+        "the audio stream ended after {seconds:.1f} s, before the programme did",
+    ),
     "output.bad_wav": (
         "Không đọc được tệp chương trình {path}: {detail}.",
         "Cannot read the programme file {path}: {detail}.",

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 LEAD_SECONDS = 0.5      # open and start the stream this long before start_at
 WATCHDOG_SECONDS = 5.0  # a stream that has not finished this long after it should have is hung
 MIN_FADE_SECONDS = 0.01
+# Device buffer. On-time start does not depend on it (the callback aims by DAC time), so it is
+# sized for safety: "low" (~9 ms) underran on a busy 2-core machine and cut gaps into the sound.
+LATENCY_SECONDS = 0.1
 
 _pa_lock = threading.Lock()
 _active_streams = 0
@@ -102,7 +105,7 @@ class _Playback:
 class SoundDeviceOutput(Output):
     """Plays programmes on one sound device through a callback `sounddevice.OutputStream`."""
 
-    def __init__(self, device: int | str | None = None, *, latency: float | str = "low",
+    def __init__(self, device: int | str | None = None, *, latency: float | str = LATENCY_SECONDS,
                  lead: float = LEAD_SECONDS) -> None:
         self.device = device
         self.name = "default" if device is None else str(device)
@@ -214,6 +217,7 @@ class SoundDeviceOutput(Output):
             stream = self._open(pb)
         except OutputError as exc:
             return self._fail("output.device_missing", exc, label)
+        error = None
         try:
             self._stream_latency = float(stream.latency)
             offset = _clock_offset(stream)
@@ -228,28 +232,37 @@ class SoundDeviceOutput(Output):
             deadline = ahead + duration + self._stream_latency + WATCHDOG_SECONDS
             if not pb.finished.wait(deadline):
                 stream.abort(ignore_errors=True)
-                return self._fail("output.device_hung", "", label, seconds=deadline)
+                error = i18n.tr("output.device_hung", device=self.name, seconds=deadline)
         finally:
             self._close_stream(stream)
         if pb.underruns:
             log.warning("output %s: %s had %s buffer underrun(s)", self.name, label, pb.underruns)
+        stopped = pb.stop_requested.is_set()
+        if error is None and pb.pos < len(pb.data) and not stopped:
+            # The stream ended on its own before the programme did: the device or server went away.
+            error = i18n.tr("output.device_failed", device=self.name,
+                            detail=i18n.tr("output.ended_early", seconds=pb.pos / pb.rate))
         if pb.first_dac is None:
-            return PlaybackReport(None, None, completed=False, interrupted=True, error=None,
-                                  start_error=None)
+            if error is not None:
+                log.error("output %s: %s: %s", self.name, label, error)
+            return PlaybackReport(None, None, completed=False, interrupted=stopped and error is None,
+                                  error=error, start_error=None)
         if pb.fade_from is None:
             aired = min(pb.pos, pb.program_frames)
         else:
             aired = min(pb.fade_from + pb.ramp_pos, pb.program_frames)
-        completed = aired >= pb.program_frames
+        completed = aired >= pb.program_frames and error is None
         started_epoch = pb.first_dac + offset
         ended_epoch = started_epoch + aired / pb.rate
         start_error = started_epoch - requested if requested is not None else None
+        if error is not None:
+            log.error("output %s: %s: %s", self.name, label, error)
         log.info("output %s: %s %s, start error %s ms", self.name, label,
-                 "played" if completed else "interrupted",
+                 "played" if completed else "failed" if error else "interrupted",
                  "-" if start_error is None else f"{start_error * 1000:.1f}")
         return PlaybackReport(started=wall_time(started_epoch), ended=wall_time(ended_epoch),
-                              completed=completed, interrupted=not completed, error=None,
-                              start_error=start_error)
+                              completed=completed, interrupted=not completed and error is None,
+                              error=error, start_error=start_error)
 
     def stop(self, fade: float = 0.5) -> None:
         with self._lock:

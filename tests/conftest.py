@@ -1,0 +1,43 @@
+"""Root fixtures shared by every test folder (owned by the output engineer).
+
+`pulse`: one private PulseAudio server for the whole session (see tests/pulseaudio.py), with
+this process's PortAudio pointed at it. It is stopped by pid at session end, even when tests
+fail. Other folders keep their own fixtures in their own conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.pulseaudio import PulseServer
+
+_PULSE_ENV = ("XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_RUNTIME_PATH")
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """A running private PulseAudio server whose sink the test can read back."""
+    saved = {key: os.environ.get(key) for key in _PULSE_ENV}
+    server = PulseServer(tmp_path_factory.mktemp("pulse"))
+    try:
+        server.start()
+        server.activate()
+        yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def pulse_clean(pulse: PulseServer) -> PulseServer:
+    """The session server, pointed at again and with its capture buffer emptied for this test."""
+    pulse.activate()
+    pulse.clear()
+    return pulse
