@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 import tempfile
 import wave
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from broadcaster.speech.base import Speaker
 log = logging.getLogger(__name__)
 
 VOICINGS = ("horn", "flat")
+WORKERS = min(2, os.cpu_count() or 1)
 TRAILING_SILENCE = 0.25     # seconds: the PulseAudio path drops the last ~24 ms of a play
 ATTENTION_TONE_HZ = (853.0, 960.0)   # the two-tone attention signal used by broadcast alerts
 ATTENTION_TONE_SECONDS = 2.0
@@ -122,22 +125,40 @@ class ProgrammeBuilder:
             workdir = Path(work)
             speeches: list = []
             parts = self._layout(bulletins, workdir, speeches)
-            decoded: dict[Path, elements.Decoded] = {}
-            for part in parts:
-                if isinstance(part, _Audio) and part.path not in decoded:
-                    decoded[part.path] = elements.decode(
-                        part.path, workdir / f"{len(decoded)}.f32",
-                        target=station.loudness, voicing=station.voicing)
-            # Pauses pull the gated loudness of the whole below that of its elements: shift
-            # every element by the same amount, so they stay level with each other.
-            predicted = integrated(np.concatenate([
-                np.zeros(_frames(part.seconds)) if isinstance(part, _Silence)
-                else decoded[part.path].energy() for part in parts]))
-            offset = station.loudness - predicted
-            prepared = {path: elements.render(item, item.scratch.with_suffix(".pcm"),
-                                              offset_db=offset)
-                        for path, item in decoded.items()}
-            samples, energy = self._write(parts, prepared, out)
+            sources = list(dict.fromkeys(p.path for p in parts if isinstance(p, _Audio)))
+            # Elements are independent: ffmpeg and numpy (which releases the GIL) share the cores.
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                decoded = dict(zip(sources, pool.map(
+                    lambda item: elements.decode(item[1], workdir / f"{item[0]}.f32",
+                                                 target=station.loudness, voicing=station.voicing),
+                    enumerate(sources))))
+                # Pauses pull the gated loudness of the whole below that of its elements: shift
+                # every element by the same amount, so they stay level with each other.
+                predicted = integrated(np.concatenate([
+                    np.zeros(_frames(part.seconds)) if isinstance(part, _Silence)
+                    else decoded[part.path].energy() for part in parts]))
+                offset = station.loudness - predicted
+                # Where each element airs, in bytes into the WAV: repeats are written twice.
+                positions: dict[Path, list[int]] = {path: [] for path in sources}
+                cursor = 0
+                for part in parts:
+                    if isinstance(part, _Silence):
+                        cursor += _frames(part.seconds) * FRAME
+                    else:
+                        positions[part.path].append(len(WAV_HEADER_TEMPLATE) + 2 * cursor)
+                        cursor += decoded[part.path].samples
+                samples = cursor
+
+                def fill(fd: int) -> dict[Path, elements.Element]:
+                    return dict(zip(sources, pool.map(
+                        lambda item: elements.render(item, fd, positions[item.source],
+                                                     offset_db=offset),
+                        decoded.values())))
+
+                prepared = self._write(out, samples, fill)
+        energy = np.concatenate([
+            np.zeros(_frames(part.seconds)) if isinstance(part, _Silence)
+            else prepared[part.path].frame_energy for part in parts])
         peak = max(element.true_peak for element in prepared.values())
         engines = tuple(dict.fromkeys(engine for engine, _ in speeches))
         reasons = tuple(dict.fromkeys(reason for _, reason in speeches if reason))
@@ -205,36 +226,36 @@ class ProgrammeBuilder:
         parts.append(_Silence(TRAILING_SILENCE))
         return parts
 
-    def _write(self, parts: list[_Audio | _Silence], prepared: dict[Path, elements.Element],
-               out: Path) -> tuple[int, np.ndarray]:
-        """Concatenate the prepared parts into `out` via a temp file; return samples, energies."""
+    def _write(self, out: Path, samples: int, fill) -> dict[Path, elements.Element]:
+        """Create the WAV as a temp file of silence, let `fill(fd)` write the elements into it,
+        then move it over `out`; on any failure `out` is left as it was."""
         temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        energy: list[np.ndarray] = []
-        samples = 0
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            with wave.open(str(temp), "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(RATE)
-                for part in parts:
-                    if isinstance(part, _Silence):
-                        frames = _frames(part.seconds)
-                        wav.writeframesraw(bytes(frames * FRAME * 2))
-                        energy.append(np.zeros(frames))
-                        samples += frames * FRAME
-                        continue
-                    element = prepared[part.path]
-                    with open(element.pcm, "rb") as pcm:
-                        while chunk := pcm.read(1 << 20):
-                            wav.writeframesraw(chunk)
-                    energy.append(element.frame_energy)
-                    samples += element.samples
+            with open(temp, "wb") as wav:
+                wav.write(_wav_header(samples))
+                wav.truncate(len(WAV_HEADER_TEMPLATE) + 2 * samples)   # pauses stay zeros
+                wav.flush()
+                prepared = fill(wav.fileno())
             os.replace(temp, out)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise ProgrammeError(i18n.tr("programme.write_failed", path=out, detail=exc)) from exc
-        return samples, np.concatenate(energy)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return prepared
+
+
+def _wav_header(samples: int) -> bytes:
+    """The 44-byte RIFF header of a 48 kHz 16-bit mono WAV holding `samples` samples."""
+    data = samples * 2
+    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16)
+            + b"data" + struct.pack("<I", data))
+
+
+WAV_HEADER_TEMPLATE = _wav_header(0)
 
 
 def _frames(seconds: float) -> int:

@@ -23,8 +23,11 @@ _INTERP = (np.sinc(_x) * np.kaiser(2 * _TAPS_PER_SIDE, 8.0)[None, :]
 _INTERP /= _INTERP.sum(axis=1, keepdims=True)
 TRUE_PEAK_MARGIN = _TAPS_PER_SIDE + 1   # samples of context the interpolation needs each side
 
-LIMITER_HALF_WINDOW = 240               # 5 ms: gain ramps over 10 ms around each peak
-LIMITER_MARGIN = 2 * LIMITER_HALF_WINDOW + TRUE_PEAK_MARGIN
+# The limiter's gain moves in steps of 16 samples (1/3 ms): fine enough to be inaudible, and it
+# keeps the look-ahead arithmetic on 1/16 of the samples.
+LIMITER_STEP = 16
+LIMITER_HALF_WINDOW = 15                # steps: 5 ms, so the gain ramps over ~10 ms per peak
+LIMITER_MARGIN = 34 * LIMITER_STEP      # >= 2 half windows + one step + TRUE_PEAK_MARGIN
 
 
 def db_to_gain(db: float) -> float:
@@ -85,32 +88,43 @@ def _sliding_min(values: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(suffix[:count], prefix[width - 1:width - 1 + count])
 
 
-def limiter_gain(block: np.ndarray, ceiling: float) -> np.ndarray:
+def limiter_gain(block: np.ndarray, ceiling: float) -> tuple[np.ndarray | None, float]:
     """Gain for `block[LIMITER_MARGIN:-LIMITER_MARGIN]` that keeps its true peak under `ceiling`.
 
     Look-ahead peak limiter on 4x-oversampled peaks: each peak's required gain is held for
     +-5 ms (sliding minimum) and then averaged over the same span, so the gain is already down
     when the peak arrives and comes back up smoothly, without clicks or overshoot.
+    Returns (gain, or None when no gain is needed; the core's true peak after the gain, or 0.0
+    when no peak came within 4 dB of the ceiling and the caller must measure it itself).
     """
     core_len = len(block) - 2 * LIMITER_MARGIN
     magnitude = np.abs(block)
     candidates = _local_peaks(magnitude, ceiling * db_to_gain(-4.0))
+    candidates = candidates[(candidates >= LIMITER_MARGIN) & (candidates < LIMITER_MARGIN + core_len)
+                            | (magnitude[candidates] > ceiling)]
     if candidates.size == 0:
-        return np.ones(core_len, dtype=np.float32)
+        return None, 0.0
     peaks = intersample_peaks(block, candidates)
     over = peaks > ceiling
+    in_core = (candidates >= LIMITER_MARGIN) & (candidates < LIMITER_MARGIN + core_len)
     if not over.any():
-        return np.ones(core_len, dtype=np.float32)
-    required = np.ones(len(block), dtype=np.float32)
-    required[candidates[over]] = ceiling / peaks[over]
-    # Neighbouring samples of a peak carry almost the same excess: cover them too.
-    np.minimum(required[1:], required[:-1], out=required[1:])
+        return None, float(peaks[in_core].max(initial=0.0))
+    # Required gain per 16-sample step, then held for +-5 ms and averaged over the same span:
+    # at a peak's step every value averaged is at most its requirement, so the peak fits.
+    steps = len(block) // LIMITER_STEP
+    required = np.ones(steps, dtype=np.float64)
+    np.minimum.at(required, candidates[over] // LIMITER_STEP, ceiling / peaks[over])
     width = 2 * LIMITER_HALF_WINDOW + 1
-    held = _sliding_min(required, width)                        # centred at i + half
-    cumulative = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
-    smoothed = (cumulative[width:] - cumulative[:-width]) / width  # centred at i + 2*half
-    start = LIMITER_MARGIN - 2 * LIMITER_HALF_WINDOW
-    return smoothed[start:start + core_len].astype(np.float32)
+    held = _sliding_min(np.pad(required, LIMITER_HALF_WINDOW, constant_values=1.0), width)
+    cumulative = np.concatenate([[0.0], np.cumsum(
+        np.pad(held, LIMITER_HALF_WINDOW, constant_values=1.0))])
+    smoothed = (cumulative[width:] - cumulative[:-width]) / width
+    first = LIMITER_MARGIN // LIMITER_STEP
+    gain = np.repeat(smoothed[first:first + core_len // LIMITER_STEP].astype(np.float32),
+                     LIMITER_STEP)
+    core = candidates[in_core]
+    after = peaks[in_core] * gain[core - LIMITER_MARGIN]
+    return gain, float(after.max(initial=0.0))
 
 
 def compressor_gains(frame_power: np.ndarray, threshold_db: float, ratio: float,

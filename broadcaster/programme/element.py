@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +61,6 @@ i18n.register({
 
 @dataclass(frozen=True)
 class Element:
-    pcm: Path                       # raw little-endian int16, 48 kHz mono
     samples: int                    # always a whole number of 10 ms frames
     frame_energy: np.ndarray        # K-weighted mean square per 10 ms frame, as aired
     true_peak: float                # linear
@@ -163,8 +164,10 @@ def decode(source: Path, scratch: Path, *, target: float, voicing: str) -> Decod
     return Decoded(source=source, scratch=scratch, samples=samples, k_power=k_power, gains=gains)
 
 
-def render(decoded: Decoded, pcm: Path, *, offset_db: float = 0.0) -> Element:
-    """Pass 2: gain (shifted by `offset_db`), limit and fade `decoded` into the PCM file `pcm`.
+def render(decoded: Decoded, out: int, positions: Sequence[int], *,
+           offset_db: float = 0.0) -> Element:
+    """Pass 2: gain (shifted by `offset_db`), limit and fade `decoded` as 16-bit PCM into the
+    open file descriptor `out`, at each byte offset in `positions` (one per time it airs).
 
     A peaky element (a chime) can lose loudness in the limiter; it is then pushed up and
     rendered again, so jingles never end up quieter than the voice.
@@ -172,27 +175,28 @@ def render(decoded: Decoded, pcm: Path, *, offset_db: float = 0.0) -> Element:
     gains = decoded.gains * np.float32(dsp.db_to_gain(offset_db))
     wanted = integrated(decoded.energy(offset_db))
     for attempt in range(3):
-        energy, peak = _render(decoded.scratch, pcm, decoded.samples, gains, decoded.k_power)
+        energy, peak = _render(decoded.scratch, out, positions, decoded.samples, gains,
+                               decoded.k_power)
         achieved = integrated(energy)
         if abs(achieved - wanted) <= LEVEL_TOLERANCE_LU:
             break
         log.debug("%s: %.2f LUFS after limiting, wanted %.2f (attempt %s)", decoded.source,
                   achieved, wanted, attempt + 1)
         gains = gains * np.float32(dsp.db_to_gain(wanted - achieved))
-    return Element(pcm=pcm, samples=decoded.samples, frame_energy=energy, true_peak=peak,
+    return Element(samples=decoded.samples, frame_energy=energy, true_peak=peak,
                    loudness=achieved)
 
 
-def _render(scratch: Path, pcm: Path, samples: int, frame_gains: np.ndarray,
-            k_power: np.ndarray) -> tuple[np.ndarray, float]:
-    """Pass 2: gain, limit and fade the scratch audio into `pcm`; return energies and peak."""
+def _render(scratch: Path, out: int, positions: Sequence[int], samples: int,
+            frame_gains: np.ndarray, k_power: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pass 2: gain, limit and fade the scratch audio into `out`; return energies and peak."""
     ceiling = dsp.db_to_gain(LIMITER_CEILING_DBTP)
     margin = dsp.LIMITER_MARGIN
     block = BLOCK_FRAMES * FRAME
     fade = dsp.fade_curve(int(FADE_SECONDS * RATE))
     energy = np.empty(len(frame_gains), dtype=np.float64)
     peak = 0.0
-    with open(scratch, "rb") as audio, open(pcm, "wb") as out:
+    with open(scratch, "rb") as audio:
         for start in range(0, samples, block):
             stop = min(start + block, samples)
             lo, hi = max(start - margin, 0), min(stop + margin, samples)
@@ -206,18 +210,30 @@ def _render(scratch: Path, pcm: Path, samples: int, frame_gains: np.ndarray,
             skip = (start - margin) - first * FRAME
             context *= ramp[skip:skip + len(context)]
             core = context[margin:margin + stop - start]
-            before = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
-            core = core * dsp.limiter_gain(context, ceiling)
-            if start == 0:
-                core[:len(fade)] *= fade
-            if stop == samples:
-                core[len(core) - len(fade):] *= fade[::-1]
-            after = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
-            # The K-weighted energy follows the gain the audio received, frame by frame.
-            ratio = np.divide(after, before, out=np.zeros_like(after), where=before > 0)
+            gain, block_peak = dsp.limiter_gain(context, ceiling)
             frames_here = slice(start // FRAME, stop // FRAME)
             energy[frames_here] = (k_power[frames_here]
-                                   * frame_gains[frames_here].astype(np.float64) ** 2 * ratio)
-            peak = max(peak, dsp.true_peak(core))
-            np.clip(np.rint(core * 32767.0), -32768, 32767).astype("<i2").tofile(out)
+                                   * frame_gains[frames_here].astype(np.float64) ** 2)
+            if gain is not None or start == 0 or stop == samples:
+                before = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
+                if gain is not None:
+                    core *= gain
+                if start == 0:
+                    core[:len(fade)] *= fade
+                if stop == samples:
+                    core[len(core) - len(fade):] *= fade[::-1]
+                after = np.mean(np.square(core.reshape(-1, FRAME)), axis=1)
+                # The K-weighted energy follows the gain the audio received, frame by frame.
+                energy[frames_here] *= np.divide(after, before, out=np.zeros_like(after),
+                                                 where=before > 0)
+            if not block_peak and float(np.abs(core).max(initial=0.0)) > peak:
+                # Nothing came near the ceiling, but this may still be the loudest block.
+                block_peak = dsp.true_peak(context, margin)
+            peak = max(peak, block_peak)
+            core *= 32767.0
+            np.rint(core, out=core)
+            np.clip(core, -32768, 32767, out=core)
+            pcm = core.astype("<i2")
+            for position in positions:
+                os.pwrite(out, pcm, position + 2 * start)
     return energy, peak

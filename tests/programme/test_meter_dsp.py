@@ -101,15 +101,21 @@ def test_limiter_holds_true_peak_under_ceiling_without_touching_quiet_parts():
     signal[RATE: RATE + 2000] += np.sin(np.pi / 2 * np.arange(2000) + np.pi / 4) * 1.5   # overs
     ceiling = dsp.db_to_gain(-1.25)
     margin = dsp.LIMITER_MARGIN
-    gain = dsp.limiter_gain(np.pad(signal, margin), ceiling)
+    gain, reported = dsp.limiter_gain(np.pad(signal, margin), ceiling)
     limited = signal * gain
     assert dsp.true_peak(signal) > 1.0
     assert reference_true_peak(limited) <= ceiling * 1.01
+    assert reported == pytest.approx(reference_true_peak(limited), rel=0.02)
     assert gain.min() < 0.6
     # Far from any peak above the ceiling the gain is exactly one.
     quiet = np.abs(signal) < ceiling * 10 ** (-4 / 20)
     far = np.convolve(~quiet, np.ones(2 * margin + 1), mode="same") == 0
     assert far.any() and np.all(gain[far] == 1.0)
+
+
+def test_limiter_leaves_quiet_audio_alone():
+    quiet = syllables(3, -30, 9).astype(np.float32)
+    assert dsp.limiter_gain(np.pad(quiet, dsp.LIMITER_MARGIN), dsp.db_to_gain(-1.25)) == (None, 0.0)
 
 
 def test_compressor_reduces_only_loud_frames():
