@@ -138,7 +138,10 @@ def run_pydub(texts: dict, out: Path) -> dict:
 def child(kind: str, inputs: Path, out: Path) -> None:
     texts = json.loads(inputs.read_text())
     result = (run_production if kind == "production" else run_pydub)(texts, out)
-    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process's own peak since exec (ru_maxrss would include the parent's
+    # memory at fork time); ffmpeg children are forked from a small process, so theirs is fair.
+    status = Path("/proc/self/status").read_text()
+    result["rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
     result["children_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -162,6 +165,7 @@ def main() -> int:
         return 0
 
     from broadcaster.programme import measure
+    from broadcaster.programme.builder import WORKERS
 
     with tempfile.TemporaryDirectory(prefix="bench-programme-") as work:
         folder = Path(work)
@@ -181,12 +185,16 @@ def main() -> int:
         seconds = statistics.median(r["seconds"] for r in runs)
         rss = max(r["rss_mb"] for r in runs)
         ffmpeg_rss = max(r["children_rss_mb"] for r in runs)
-        rows.append((kind, seconds, rss, ffmpeg_rss, runs[0]["duration"]))
-        print(f"  {kind:<10} {seconds:7.2f} s wall   peak RSS {rss:7.1f} MB python"
-              f" + {ffmpeg_rss:5.1f} MB largest child   ({runs[0]['duration'] / 60:.1f} min of audio)")
+        # Production runs WORKERS ffmpeg decoders at once: count each one's peak in full,
+        # although most of an ffmpeg's RSS is shared libraries.
+        total = rss + (WORKERS if kind == "production" else 1) * ffmpeg_rss
+        rows.append((kind, seconds, total))
+        print(f"  {kind:<10} {seconds:7.2f} s wall   peak RSS {rss:6.1f} MB python"
+              f" + {ffmpeg_rss:5.1f} MB per ffmpeg = {total:6.1f} MB"
+              f"   ({runs[0]['duration'] / 60:.1f} min of audio)")
     ratio = rows[0][1] / rows[1][1]
     print(f"  production / pydub time: {ratio:.2f}x (target <= 0.5x);"
-          f" production peak RSS {rows[0][2] + rows[0][3]:.0f} MB (target <= 200 MB)")
+          f" production peak RSS {rows[0][2]:.0f} MB (target <= 200 MB)")
     print(f"  production by ffmpeg ebur128: {metered.integrated:.1f} LUFS, {metered.true_peak:.1f} dBTP"
           f" (builder said {results['production'][0]['loudness']:.1f} LUFS,"
           f" {results['production'][0]['true_peak']:.1f} dBTP)")

@@ -104,16 +104,15 @@ def _decode(source: Path, voicing: str, scratch: Path) -> tuple[int, np.ndarray,
                 usable = len(data) - len(data) % 8
                 pending = data[usable:]
                 pairs = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, 2)
-                air, weighted = pairs[:, 0], pairs[:, 1]
-                tail = (-len(air)) % FRAME
+                tail = (-len(pairs)) % FRAME
                 if tail:        # only the last block can be ragged: pad to whole frames
-                    air = np.concatenate([air, np.zeros(tail, np.float32)])
-                    weighted = np.concatenate([weighted, np.zeros(tail, np.float32)])
-                air.astype(np.float32).tofile(out)
-                air_power.append(np.mean(np.square(air.reshape(-1, FRAME), dtype=np.float32),
-                                         axis=1))
-                k_power.append(np.mean(np.square(weighted.reshape(-1, FRAME), dtype=np.float32),
-                                       axis=1))
+                    pairs = np.concatenate([pairs, np.zeros((tail, 2), np.float32)])
+                air = np.ascontiguousarray(pairs[:, 0])
+                air.tofile(out)
+                framed = pairs.reshape(-1, FRAME, 2)
+                power = np.einsum("fsc,fsc->fc", framed, framed) / FRAME    # both channels
+                air_power.append(power[:, 0])
+                k_power.append(power[:, 1])
                 samples += len(air)
         stderr = process.stderr.read().decode("utf-8", "replace")
     finally:
