@@ -8,8 +8,8 @@ The layout of one bulletin:
     [intro jingle] pause [reading] (pause ["Xin nhắc lại"] pause [reading]) x (repeat-1)
     pause [outro jingle]
 An emergency bulletin opens with the "alert" jingle and an attention tone instead of the intro.
-Every distinct file is prepared once (voiced, levelled, limited: see `element`), so repeats and
-recurring jingles cost a file copy; the programme's loudness is computed from the elements'
+Every distinct file is prepared once (voiced, levelled, limited: see `element`) and written
+straight into the WAV at each place it airs; the programme's loudness is computed from the elements'
 K-weighted energies, without reading the hour back.
 """
 

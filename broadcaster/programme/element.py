@@ -1,9 +1,10 @@
 """One programme element (a jingle, a reading, a recording, a tone) made ready to air.
 
 Where it sits: the builder asks for each distinct audio file once; repeats reuse the result.
-In: any file ffmpeg decodes, the voicing and the loudness target. Out: `Element`, a temporary
-16-bit 48 kHz PCM file already voiced, levelled to the target, limited under the true-peak
-ceiling and faded at both ends, plus its K-weighted 10 ms frame energies and true peak.
+In: any file ffmpeg decodes, the voicing and the loudness target. Out: the element as 16-bit
+48 kHz PCM, voiced, levelled to the target, limited under the true-peak ceiling and faded at both
+ends, written straight into the programme file at each place it airs; and an `Element` holding
+its K-weighted 10 ms frame energies and true peak.
 
 Two streaming passes keep memory flat however long the file is:
 1. ffmpeg decodes, resamples to 48 kHz mono, applies the horn high-pass, and emits a second
@@ -39,8 +40,8 @@ HORN_HIGHPASS_HZ = 180
 HORN_THRESHOLD_BELOW_TARGET = 6.0   # dB: compression starts this far under the target
 HORN_RATIO = 2.5
 FADE_SECONDS = 0.010                # at every join, so nothing clicks
-CEILING_DBTP = -1.0
-LIMITER_CEILING_DBTP = -1.25        # aim under the ceiling: interpolation differs between meters
+CEILING_DBTP = -1.0                 # EBU R128 true-peak ceiling for the programme
+LIMITER_CEILING_DBTP = CEILING_DBTP - 0.25   # margin: 4x interpolation differs between meters
 LEVEL_TOLERANCE_LU = 0.2
 
 i18n.register({
