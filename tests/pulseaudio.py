@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -42,6 +43,7 @@ class PulseServer:
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._fd: int | None = None
+        self._closing = threading.Event()
 
     @property
     def server(self) -> str:
@@ -85,13 +87,12 @@ class PulseServer:
 
     def _drain(self) -> None:
         fd = self._fd
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
+        while not self._closing.is_set():
+            # select with a timeout: we hold the write end too, so the FIFO never reports EOF.
+            readable, _, _ = select.select([fd], [], [], 0.05)
+            if not readable:
+                continue
+            chunk = os.read(fd, 65536)
             arrived = time.time()
             with self._lock:
                 self._chunks.append((arrived, chunk))
@@ -100,10 +101,11 @@ class PulseServer:
         if self.pid is None:
             return False
         try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
             return False
-        return True
+        # A daemonised server that exited may linger as a zombie until init reaps it.
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the daemon (pulseaudio -k, then its pid) and the reader; safe to call twice."""
@@ -117,13 +119,13 @@ class PulseServer:
                 while self.running():
                     time.sleep(0.02)
         self.pid = None
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            # Closing our only descriptor (read and write end) makes the blocked read return.
-            os.close(fd)
+        self._closing.set()
         if self._reader is not None:
             self._reader.join(timeout)
             self._reader = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     # -- what was played ---------------------------------------------------------------
     def clear(self) -> None:
