@@ -16,6 +16,8 @@ from broadcaster.errors import BroadcasterError, ScheduleError
 
 # Each import attaches that stage's commands to `cli`.
 from broadcaster.cli import schedule as _schedule  # noqa: F401,E402
+from broadcaster.cli import output as _output  # noqa: F401,E402
+from broadcaster.cli import asrun as _asrun  # noqa: F401,E402
 from broadcaster.cli import programme as _programme  # noqa: F401,E402
 from broadcaster.cli import text as _text  # noqa: F401,E402
 from broadcaster.cli import onair as _onair  # noqa: F401,E402

@@ -1,0 +1,120 @@
+"""`history`: the as-run log (nhật ký phát thanh) for the operator and the commune's paperwork."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from broadcaster import i18n
+from broadcaster.asrun import AsRunLog, AsRunRow, Status, log_path
+from broadcaster.cli.app import cli, schedule_option
+from broadcaster.schedule import load_schedule
+
+i18n.register({
+    "history.title": ("Nhật ký phát thanh — {station}", "As-run log — {station}"),
+    "history.empty": ("Chưa có buổi phát nào trong nhật ký cho khoảng thời gian này.",
+                      "The as-run log has nothing for this period."),
+    "history.col.scheduled": ("Giờ theo lịch", "Scheduled"),
+    "history.col.slot": ("Khung giờ", "Slot"),
+    "history.col.bulletins": ("Bản tin", "Bulletins"),
+    "history.col.started": ("Bắt đầu", "Started"),
+    "history.col.ended": ("Kết thúc", "Ended"),
+    "history.col.status": ("Trạng thái", "Status"),
+    "history.col.engine": ("Giọng đọc", "Voice"),
+    "history.col.error": ("Lỗi", "Error"),
+    "status.playing": ("đang phát", "playing"),
+    "status.played": ("đã phát", "played"),
+    "status.late": ("phát muộn", "late"),
+    "status.missed": ("bị lỡ", "missed"),
+    "status.failed": ("lỗi", "failed"),
+    "status.interrupted": ("bị ngắt", "interrupted"),
+    "history.one_format": ("Chọn một trong --json và --csv.", "Choose one of --json and --csv."),
+    "history.bad_range": ("Ngày --from ({first}) sau ngày --to ({last}).",
+                          "--from ({first}) is after --to ({last})."),
+})
+
+STYLES = {Status.MISSED: "red", Status.FAILED: "bold red", Status.INTERRUPTED: "yellow",
+          Status.LATE: "yellow", Status.PLAYING: "cyan"}
+CSV_FIELDS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
+              "status", "engine", "error")
+
+
+def in_zone(row: AsRunRow, zone: ZoneInfo) -> AsRunRow:
+    """The row with its times shown in the station's time zone (same instants)."""
+    def local(value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(zone)
+    return dataclasses.replace(row, scheduled=local(row.scheduled), started=local(row.started),
+                               ended=local(row.ended))
+
+
+def read_history(path: Path, start: datetime | None, end: datetime | None) -> list[AsRunRow]:
+    """Rows of the log at `path`; an absent log is an empty history (and is not created)."""
+    if not path.exists():
+        return []
+    with AsRunLog(path) as asrun:
+        return asrun.history(start, end)
+
+
+def to_csv(rows: list[AsRunRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        record = row.to_json()
+        record["bulletins"] = " ".join(record["bulletins"])
+        writer.writerow({key: "" if record[key] is None else record[key] for key in CSV_FIELDS})
+    return buffer.getvalue()
+
+
+@cli.command()
+@schedule_option
+@click.option("--from", "first_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD, station time).")
+@click.option("--to", "last_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day, included (YYYY-MM-DD, station time).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8, header row) for the paperwork.")
+def history(schedule_path: Path, first_day: datetime | None, last_day: datetime | None,
+            as_json: bool, as_csv: bool) -> int:
+    """Show what aired: scheduled time, real start and end, status, voice, errors."""
+    if as_json and as_csv:
+        raise click.UsageError(i18n.tr("history.one_format"))
+    if first_day and last_day and first_day > last_day:
+        raise click.UsageError(i18n.tr("history.bad_range", first=first_day.date(), last=last_day.date()))
+    schedule = load_schedule(schedule_path)
+    zone = schedule.station.timezone
+    start = datetime.combine(first_day.date(), time(), tzinfo=zone) if first_day else None
+    end = datetime.combine(last_day.date() + timedelta(days=1), time(), tzinfo=zone) if last_day else None
+    rows = [in_zone(row, zone) for row in read_history(log_path(schedule.station.state_dir), start, end)]
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
+        return 0
+    if as_csv:
+        click.echo(to_csv(rows), nl=False)
+        return 0
+    if not rows:
+        click.echo(i18n.tr("history.empty"))
+        return 0
+    table = Table(title=i18n.tr("history.title", station=schedule.station.name))
+    for column in ("scheduled", "slot", "bulletins", "started", "ended", "status", "engine", "error"):
+        table.add_column(i18n.tr(f"history.col.{column}"))
+    for row in rows:
+        table.add_row(
+            row.scheduled.strftime("%d/%m/%Y %H:%M:%S"), row.slot, ", ".join(row.bulletins),
+            _clock(row.started), _clock(row.ended), i18n.tr(f"status.{row.status.value}"),
+            row.engine or "", row.error or "", style=STYLES.get(row.status))
+    Console(soft_wrap=True).print(table)
+    return 0
+
+
+def _clock(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
