@@ -161,6 +161,37 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
+def read_programme(path: Path, pad_seconds: float = PAD_SECONDS) -> tuple[np.ndarray, int, int]:
+    """A 16-bit PCM WAV as float32 mono in [-1, 1) with `pad_seconds` of trailing silence.
+
+    Returns (samples, programme frames without the padding, sample rate). Converted in one-second
+    blocks into the final array, so a long programme costs its float32 size and little more.
+    """
+    try:
+        with wave.open(str(path), "rb") as wav:
+            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
+            if width != 2:
+                raise OutputError(i18n.tr("output.bad_wav", path=path,
+                                          detail=f"{8 * width}-bit, expected 16-bit"))
+            frames = wav.getnframes()
+            data = np.zeros(frames + int(pad_seconds * rate), dtype=np.float32)
+            position = 0
+            while position < frames:
+                raw = wav.readframes(rate)
+                if not raw:
+                    break
+                block = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
+                mono = block[:, 0] if channels == 1 else block.mean(axis=1)
+                data[position:position + len(mono)] = mono
+                position += len(mono)
+    except (OSError, EOFError, wave.Error) as exc:
+        raise OutputError(i18n.tr("output.bad_wav", path=path, detail=exc)) from exc
+    data[:position] *= np.float32(1 / 32768)
+    if position < frames:
+        data = data[:position + int(pad_seconds * rate)]
+    return data, position, rate
+
+
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
     """Write int16 samples of shape (frames, channels) as a PCM WAV."""
     samples = np.asarray(samples, dtype="<i2")

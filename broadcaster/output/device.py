@@ -21,7 +21,7 @@ import numpy as np
 from broadcaster import i18n
 from broadcaster.errors import OutputError
 from broadcaster.output.base import (
-    PAD_SECONDS, DeviceInfo, Output, PlaybackReport, fade_ramp, read_wav, wait_until, wall_time,
+    DeviceInfo, Output, PlaybackReport, fade_ramp, read_programme, wait_until, wall_time,
 )
 
 try:
@@ -86,11 +86,11 @@ def list_devices() -> list[DeviceInfo]:
 class _Playback:
     """The state one programme's callback works on; plain attributes, no locks in the callback."""
 
-    def __init__(self, data: np.ndarray, program_frames: int, rate: int, target: float | None) -> None:
-        self.data = data                          # float32, mono, padded with trailing silence
-        self.program_frames = program_frames      # frames before the padding
-        self.rate = rate
-        self.target = target                      # stream-clock time of the first frame; None = asap
+    def __init__(self) -> None:
+        self.data: np.ndarray | None = None       # float32, mono, padded with trailing silence
+        self.program_frames = 0                   # frames before the padding
+        self.rate = 0
+        self.target: float | None = None          # stream-clock time of the first frame; None = asap
         self.pos = 0
         self.first_dac: float | None = None       # stream-clock DAC time of the first frame
         self.ramp: np.ndarray | None = None       # set by stop(): fade gains still to apply
@@ -160,15 +160,18 @@ class SoundDeviceOutput(Output):
 
     # -- the blocking part --------------------------------------------------------------
     def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
-        samples, rate = read_wav(path)
-        mono = samples.astype(np.float32).mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
-        program_frames = len(mono)
-        data = np.zeros(program_frames + int(PAD_SECONDS * rate), dtype=np.float32)
-        np.multiply(mono, np.float32(1 / 32768), out=data[:program_frames], casting="unsafe")
-        pb = _Playback(data, program_frames, rate, None)
+        pb = _Playback()
         with self._lock:
+            # Registered before loading, so a stop() during a long load is not lost.
             self._current = pb
         try:
+            data, program_frames, rate = read_programme(path)
+            with self._lock:
+                pb.data, pb.program_frames, pb.rate = data, program_frames, rate
+            if pb.stop_requested.is_set():
+                log.info("output %s: %s stopped before it started", self.name, label)
+                return PlaybackReport(None, None, completed=False, interrupted=True, error=None,
+                                      start_error=None)
             return self._play(pb, label, start_at)
         finally:
             with self._lock:
@@ -272,7 +275,7 @@ class SoundDeviceOutput(Output):
             # The device already holds `latency` seconds of sound: fade the rest so the whole
             # fade ends within `fade` seconds of this call.
             seconds = max(MIN_FADE_SECONDS, fade - self._stream_latency)
-            if pb.ramp is None:
+            if pb.ramp is None and pb.data is not None:
                 pb.ramp = fade_ramp(int(seconds * pb.rate))
             pb.stop_requested.set()
         log.info("output %s: stop requested (fade %.2f s)", self.name, fade)

@@ -49,11 +49,11 @@ class FileOutput(Output):
         return path
 
     def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
-        samples, rate = read_wav(path)
         stop = threading.Event()
         with self._lock:
             self._stop = stop
         try:
+            samples, rate = read_wav(path)
             return self._play(samples, rate, label, start_at, stop)
         finally:
             with self._lock:
