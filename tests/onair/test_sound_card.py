@@ -43,11 +43,15 @@ def card(tmp_path, pulse):
         server.activate()
         yield server
     finally:
+        import sounddevice
+
+        sounddevice._terminate()        # let go of the server, or `pulseaudio -k` waits for us
         server.stop()
+        sounddevice._initialize()
         pulse.activate()
 
 
-def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder, run_station, card):
+def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder, pulse, card, run_station):
     folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
                  [{"name": "Mot", "at": clock_in(4), "play": ["a"]}, {"name": "Hai", "at": clock_in(12), "play": ["b"]}],
                  output="default")
@@ -56,10 +60,11 @@ def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder,
     failed = wait_for(lambda: len(r := [x for x in station.asrun.history() if x.status is Status.FAILED]) == 3
                       and r, timeout=20)
     assert all(r.slot == "Mot" and "default" in r.error for r in failed)
-    card.start()                                   # ... and is back before the second
+    pulse.clear()
+    pulse.activate()                               # a working sound device is back before the second slot
     row = wait_for(lambda: [r for r in station.asrun.history() if r.slot == "Hai" and r.status is not Status.PLAYING],
                    timeout=20)[0]
     assert row.status is Status.PLAYED, row
-    assert card.wait_for_samples(48_000)
-    index, _ = card.first_sound()
-    assert dominant(card.captured()[index:]) == 660
+    assert pulse.wait_for_samples(48_000)
+    index, _ = pulse.first_sound()
+    assert dominant(pulse.captured()[index:]) == 660
