@@ -92,9 +92,10 @@ def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: 
             raise OnAirError(str(reply.get("error")))
         click.echo(i18n.tr("onair.cli.via_daemon", message=reply.get("message", reply.get("key"))))
         return 0
+    resolved = resolve(schedule)        # an unknown name is refused before anything starts
     setup_logging(obj.verbose)
     click.echo(i18n.tr("onair.cli.direct"), err=True)
-    rows = play_direct(schedule, resolve(schedule), output=output_spec)
+    rows = play_direct(schedule, resolved, output=output_spec)
     for row in rows:
         click.echo(i18n.tr("onair.cli.row", slot=row.slot, key=row.key, status=row.status.value,
                            engine=f" [{row.engine}]" if row.engine else "",
