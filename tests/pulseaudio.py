@@ -145,19 +145,25 @@ class PulseServer:
     def first_sound(self, threshold: float = 1e-4) -> tuple[int, float] | None:
         """(sample index, arrival time) of the first sample above `threshold`, or None.
 
-        The arrival time is when the chunk holding that sample was read from the FIFO; the
-        pipe sink writes in real time, so this is when a listener would have heard it.
+        The arrival time is when the block holding that sample was read from the FIFO plus the
+        sample's offset in the block: the pipe sink writes each block when it is due (system
+        clock), so this is when a listener would have heard it.
         """
         index = 0
         carry = b""
         for arrived, chunk in self._snapshot():
+            carry_before = carry
             data = carry + chunk
             usable = len(data) - len(data) % 4
             samples = np.frombuffer(data[:usable], dtype="<f4")
             carry = data[usable:]
             loud = np.flatnonzero(np.abs(samples) > threshold)
             if len(loud):
-                return index + int(loud[0]), arrived
+                # The sink writes each block when its first sample is due, so a sample `k`
+                # frames into the block was due k frames after the block arrived.
+                first = int(loud[0])
+                due = arrived + (first - len(carry_before) // 4) / self.rate
+                return index + first, due
             index += len(samples)
         return None
 
