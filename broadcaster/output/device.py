@@ -99,7 +99,6 @@ class _Playback:
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
         self.underruns = 0
-        self.callback_error: BaseException | None = None
 
 
 class SoundDeviceOutput(Output):
