@@ -129,7 +129,8 @@ class Station:
                  cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON,
                  device_tries: int = 3, device_retry_delay: float = 3.0,
                  render_retry_delay: timedelta = timedelta(seconds=30), reload_interval: float = 1.0,
-                 control: bool = True) -> None:
+                 control: bool = True,
+                 on_aired: Callable[[Entry, PlaybackReport], None] | None = None) -> None:
         self.schedule = schedule
         self.tz = schedule.station.timezone
         self.output_spec = output or schedule.station.output
@@ -141,6 +142,7 @@ class Station:
         self.render_retry_delay = render_retry_delay
         self.reload_interval = reload_interval
         self.use_control = control
+        self.on_aired = on_aired          # observer of every playback report (benchmark, monitoring)
         self.state_dir = schedule.station.state_dir
         self.asrun: AsRunLog | None = None
         self.prerenderer: Prerenderer | None = None
@@ -486,6 +488,8 @@ class Station:
             row = self.asrun.start(**self._row(entry, started=start_at or now, engine=programme.engine))
             report = self._play(programme.path, entry, start_at)
             ended = report.ended or self.now()
+            if self.on_aired is not None:
+                self.on_aired(entry, report)
             if report.completed:
                 late = report.started is not None and policy.is_late(entry.scheduled, report.started)
                 status = Status.LATE if late else Status.PLAYED
