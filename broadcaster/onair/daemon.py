@@ -317,7 +317,6 @@ class Station:
                           priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
                           start_at=occ.start if occ.start > now else None, order=self._order(occ))
         self._push(entry)
-
     # -- desk requests -------------------------------------------------------------------------
     def submit(self, request: Request) -> Entry:
         """Queue a desk request now; an emergency cuts in as soon as its programme is rendered."""
@@ -476,6 +475,10 @@ class Station:
         note = None
         if programme.fallback_reason:
             note = i18n.tr("onair.offline_voice", engine=programme.engine, reason=programme.fallback_reason)
+        waited = (self.now() - entry.scheduled).total_seconds()
+        if entry.kind is Kind.SCHEDULED and entry.attempt == 1 and waited > policy.ON_TIME.total_seconds():
+            log.warning("%s starts %.1f s after its time: it waited for the air (one voice at a time)",
+                        entry.key, waited)
         for attempt in range(1, self.device_tries + 1):
             now = self.now()
             start_at = entry.start_at if entry.start_at and entry.start_at - now > timedelta(milliseconds=20) else None

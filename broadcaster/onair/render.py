@@ -235,8 +235,19 @@ class Prerenderer:
                                           name=f"prerender-{'urgent' if urgent else 'ahead'}")
                          for urgent in (False, True)]
         folder.mkdir(parents=True, exist_ok=True)
+        self._sweep(timedelta(days=1))
         for thread in self._threads:
             thread.start()
+
+    def _sweep(self, age: timedelta) -> None:
+        """Delete programme files older than `age`: left by a crash or a kill, never needed again."""
+        cutoff = time.time() - age.total_seconds()
+        for path in self.folder.glob("*.wav"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError as exc:
+                log.warning("cannot remove old programme %s: %s", path, exc)
 
     def request(self, job: RenderJob, *, deadline: datetime, urgent: bool = False) -> Future:
         fingerprint = job.fingerprint()
