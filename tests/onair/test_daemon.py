@@ -30,8 +30,8 @@ def final(station, key_prefix: str):
 def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
     at = clock_in(4)
     folder.write(
-        {"chao": {"text": "1s 440Hz"}, "canh-bao": {"text": "1s 880Hz", "priority": "priority"},
-         "tin-b": {"text": "1s 660Hz"}},
+        {"chao": {"text": "1.5s 440Hz"}, "canh-bao": {"text": "1.5s 880Hz", "priority": "priority"},
+         "tin-b": {"text": "1.5s 660Hz"}},
         [{"name": "Sang", "at": at, "play": ["chao"]},
          {"name": "Bao", "at": at, "play": ["canh-bao"]},
          {"name": "Tin", "at": at, "play": ["tin-b"]}])
@@ -154,3 +154,22 @@ def test_restart_catches_up_recent_slots_logs_older_ones_missed_and_never_repeat
     assert [r.status for r in rows_of(station) if r.slot == "Xong"] == [Status.PLAYED]
     assert vua.scheduled == now - timedelta(seconds=20)
     assert [dominant_hertz(p) for p in folder.aired_files()] == [660]
+
+
+def test_reload_keeps_unchanged_renders_and_rerenders_edited_ones(folder, run_station, caplog):
+    caplog.set_level("INFO", logger="broadcaster.onair")
+    a_at, b_at = clock_in(7), clock_in(9)
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 550Hz"}},
+                 [{"name": "A", "at": a_at, "play": ["a"]}, {"name": "B", "at": b_at, "play": ["b"]}])
+    station = run_station(folder.load())
+    wait_for(lambda: caplog.text.count("rendered A@") == 1 and caplog.text.count("rendered B@") == 1, timeout=10)
+    # the operator changes B's text and adds C; A is untouched
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 770Hz"}, "c": {"text": "1s 990Hz"}},
+                 [{"name": "A", "at": a_at, "play": ["a"]}, {"name": "B", "at": b_at, "play": ["b"]},
+                  {"name": "C", "at": clock_in(11), "play": ["c"]}])
+    wait_for(lambda: "schedule reloaded" in caplog.text, timeout=10)
+    wait_for(lambda: (r := final(station, "C")) and r.status is Status.PLAYED, timeout=25)
+    assert caplog.text.count("rendered A@") == 1          # kept
+    assert caplog.text.count("rendered B@") == 2          # edited: rendered again
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 770, 990]
+    assert [r.status for r in rows_of(station)] == [Status.PLAYED] * 3
