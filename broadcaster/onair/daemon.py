@@ -155,6 +155,7 @@ class Station:
         self._cond = threading.Condition()
         self._current: Entry | None = None
         self._cued: set[str] = set()
+        self._timers: list[threading.Timer] = []
         self._stopping = False
         self._started = False
         self._playout = threading.Thread(target=self._playout_loop, name="playout", daemon=True)
@@ -213,6 +214,8 @@ class Station:
             self._stopping = True
             current = self._current
             self._cond.notify_all()
+            for timer in self._timers:
+                timer.cancel()
         if self.watcher:
             self.watcher.stop()
         if self.control:
@@ -392,6 +395,13 @@ class Station:
         with self._cond:
             self._queue.push(entry)
             self._cond.notify_all()
+            if entry.priority >= Priority.EMERGENCY and entry.start_at is not None:
+                # The playout thread is busy playing: wake the cut-in check when the emergency is due.
+                delay = (entry.start_at - PLAY_LEAD - self.now()).total_seconds()
+                timer = threading.Timer(max(0.0, delay), self._preempt_if_needed)
+                timer.daemon = True
+                self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+                timer.start()
         entry.audio.add_done_callback(lambda _: self._audio_ready())
         self._preempt_if_needed()
         return entry
@@ -404,6 +414,8 @@ class Station:
     def _preempt_if_needed(self) -> None:
         """An emergency ready to air cuts whatever lower-level programme is on (obplayer's stack)."""
         with self._cond:
+            if self._stopping:
+                return
             current = self._current
             best = self._queue.best_ready(self.now(), PLAY_LEAD)
             if (current is None or current.preempted or best is None

@@ -173,3 +173,19 @@ def test_reload_keeps_unchanged_renders_and_rerenders_edited_ones(folder, run_st
     assert caplog.text.count("rendered B@") == 2          # edited: rendered again
     assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 770, 990]
     assert [r.status for r in rows_of(station)] == [Status.PLAYED] * 3
+
+
+def test_scheduled_emergency_cuts_in_on_its_second(folder, run_station):
+    start = clock_in(4)
+    folder.write({"dai": {"text": "4s 440Hz"}, "bao": {"text": "1s 1000Hz", "priority": "emergency"}},
+                 [{"name": "Sang", "at": start, "play": ["dai"]},
+                  {"name": "Bao", "at": clock_in(6), "play": ["bao"]}])
+    station = run_station(folder.load())
+    wait_for(lambda: (r := final(station, "Sang")) and r.status in (Status.PLAYED, Status.LATE) and r, timeout=25)
+    rows = rows_of(station)
+    bao = next(r for r in rows if r.slot == "Bao")
+    cut, replay = [r for r in rows if r.slot == "Sang"]
+    assert cut.status is Status.INTERRUPTED and bao.key in cut.error
+    assert bao.status is Status.PLAYED and abs((bao.started - bao.scheduled).total_seconds()) < 0.05
+    assert cut.ended <= bao.started and replay.started >= bao.ended
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 1000, 440]
