@@ -157,7 +157,6 @@ class Station:
         self._cued: set[str] = set()
         self._timers: list[threading.Timer] = []
         self._stopping = False
-        self._started = False
         self._playout = threading.Thread(target=self._playout_loop, name="playout", daemon=True)
         self._lock = threading.RLock()   # schedule swaps and planning
 
@@ -181,7 +180,6 @@ class Station:
                 self.control = ControlServer(socket_path(self.state_dir), self.handle_request)
                 self.control.start()
             self._playout.start()
-            self._started = True
             if scheduling:
                 self._start_scheduling()
         except BaseException:
