@@ -188,10 +188,19 @@ class AsRunLog:
                             scheduled=scheduled, status=Status.PLAYING, started=started, ended=None,
                             engine=engine, error=None)
 
-    def finish(self, row_id: int, *, ended: datetime, status: Status, error: str | None = None) -> None:
-        """Close the row `row_id` with its end time, final status and error (if any)."""
-        self._write("UPDATE asrun SET ended = ?, status = ?, error = ? WHERE id = ?",
-                    (iso(_aware(ended)), Status(status).value, error, row_id))
+    def finish(self, row_id: int, *, ended: datetime, status: Status, error: str | None = None,
+               started: datetime | None = None) -> None:
+        """Close the row `row_id` with its end time, final status and error (if any).
+
+        `started` replaces the start written by `start()` (which is written before the sound
+        begins, so a crash mid-programme still leaves a row) with the start the device measured.
+        """
+        if started is None:
+            self._write("UPDATE asrun SET ended = ?, status = ?, error = ? WHERE id = ?",
+                        (iso(_aware(ended)), Status(status).value, error, row_id))
+        else:
+            self._write("UPDATE asrun SET ended = ?, status = ?, error = ?, started = ? WHERE id = ?",
+                        (iso(_aware(ended)), Status(status).value, error, iso(_aware(started)), row_id))
 
     def record(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
                scheduled: datetime, status: Status, started: datetime | None = None,

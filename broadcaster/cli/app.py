@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import logging
+import sys
+
 import click
 
 from broadcaster import __version__, i18n
@@ -30,6 +33,36 @@ def cli(ctx: click.Context, lang: str | None, verbose: int) -> None:
     """broadcaster: the commune loudspeaker radio, on air and on time."""
     i18n.set_language(lang)
     ctx.obj = Context(verbose)
+    # One-shot commands report results themselves; their log lines matter only with -v.
+    setup_logging(logging.INFO if verbose else logging.ERROR, verbose)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (tests swap it between runs of main())."""
+
+    broadcaster = True
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def setup_logging(level: int, verbose: int = 0) -> None:
+    """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon)."""
+    root = logging.getLogger()
+    if not any(getattr(h, "broadcaster", False) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose > 1 else level)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
 
 
 def schedule_option(func):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from broadcaster import i18n
-from broadcaster.cli.app import cli, schedule_option
+from broadcaster.cli.app import cli, schedule_option, setup_logging
 from broadcaster.errors import OnAirError
 from broadcaster.schedule import load_schedule
 
@@ -34,17 +34,6 @@ i18n.register({
 })
 
 
-def setup_logging(verbose: int) -> None:
-    """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon)."""
-    root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
-
-
 def output_option(func):
     return click.option("--output", "output_spec", default=None, metavar="SPEC",
                         help="Sound device (name or number), 'default', or file:DIR; overrides station.output.")(func)
@@ -58,7 +47,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     """Keep the station on air: pre-render, play each slot on time, log every airing."""
     from broadcaster.onair.daemon import Station
 
-    setup_logging(obj.verbose)
+    setup_logging(logging.INFO, obj.verbose)
     schedule = load_schedule(schedule_path)
     station = Station(schedule, output=output_spec)
     stop = threading.Event()
@@ -93,7 +82,7 @@ def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: 
         click.echo(i18n.tr("onair.cli.via_daemon", message=reply.get("message", reply.get("key"))))
         return 0
     resolved = resolve(schedule)        # an unknown name is refused before anything starts
-    setup_logging(obj.verbose)
+    setup_logging(logging.INFO, obj.verbose)
     click.echo(i18n.tr("onair.cli.direct"), err=True)
     rows = play_direct(schedule, resolved, output=output_spec)
     for row in rows:

@@ -469,6 +469,10 @@ class Station:
         if output is not None:
             output.close()
 
+    def _local(self, moment: datetime | None) -> datetime | None:
+        """A device-measured time in station time, as the as-run log shows it."""
+        return moment.astimezone(self.tz) if moment is not None else None
+
     def _row(self, entry: Entry, **fields) -> dict:
         return dict(key=entry.key, kind=entry.kind.value, slot=entry.slot, bulletins=entry.bulletins,
                     priority=entry.priority.label, scheduled=entry.scheduled, **fields)
@@ -506,7 +510,8 @@ class Station:
             if report.completed:
                 late = report.started is not None and policy.is_late(entry.scheduled, report.started)
                 status = Status.LATE if late else Status.PLAYED
-                self.asrun.finish(row, ended=ended, status=status, error=note)
+                self.asrun.finish(row, ended=ended, status=status, error=note,
+                                  started=self._local(report.started))
                 log.info("%s %s: started %s (%s ms after its time), engine %s%s", status.value, entry.key,
                          report.started.astimezone(self.tz).isoformat(timespec="milliseconds")
                          if report.started else "-",
@@ -520,7 +525,8 @@ class Station:
                     stopping = self._stopping
                 reason = i18n.tr("onair.stopped_note") if stopping else i18n.tr(
                     "onair.cut_by", key=entry.cut_by or "?")
-                self.asrun.finish(row, ended=ended, status=Status.INTERRUPTED, error=reason)
+                self.asrun.finish(row, ended=ended, status=Status.INTERRUPTED, error=reason,
+                                 started=self._local(report.started))
                 log.warning("interrupted %s: %s", entry.key, reason)
                 if not stopping:
                     with self._cond:

@@ -146,3 +146,13 @@ def test_row_survives_kill_9(tmp_path):
         assert [r.id for r in reopened.recover(datetime(2023, 1, 16, 7, 0, tzinfo=HCM))] == [row_id]
     with AsRunLog(path) as again:
         assert again.history()[0].status is Status.INTERRUPTED
+
+
+def test_finish_records_the_start_the_device_measured(asrun):
+    row_id = asrun.start(key="k", kind="scheduled", slot="Sáng", bulletins=("a",), priority="normal",
+                         scheduled=MORNING, started=MORNING, engine="espeak-ng")
+    measured = MORNING + timedelta(milliseconds=3)
+    asrun.finish(row_id, ended=MORNING + timedelta(minutes=1), status=Status.PLAYED, started=measured)
+    (row,) = asrun.history()
+    assert row.started == measured
+    assert row.to_json()["started"] == measured.isoformat(timespec="milliseconds")

@@ -32,6 +32,9 @@ def test_slot_airs_on_the_sound_card_on_time(folder, run_station, pulse_clean):
     assert np.count_nonzero(np.abs(loud) > 1e-3) > 0.9 * 48_000
     # heard within the on-time window of its scheduled second (the benchmark measures it closely)
     assert abs(heard - row.scheduled.timestamp()) < 1.0
+    # the as-run log keeps the start the device measured, in station time
+    assert abs(row.started.timestamp() - heard) < 0.25
+    assert row.started.utcoffset() == row.scheduled.utcoffset()
 
 
 @pytest.fixture
