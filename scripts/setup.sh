@@ -5,7 +5,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-SYSTEM_PACKAGES=(ffmpeg espeak-ng libportaudio2 "$@")
+read -r -a extra_packages <<< "${EXTRA_PACKAGES:-}"
+SYSTEM_PACKAGES=(ffmpeg espeak-ng libportaudio2 "${extra_packages[@]}")
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
@@ -33,11 +34,14 @@ fi
 # Reinstall only when pyproject.toml changed since the last install.
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${EXTRAS:-run}"
 if [ ! -f "$stamp" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    if [ -n "${EXTRAS:-}" ]; then
-        .venv/bin/python -m pip install -q -e ".[${EXTRAS}]"
-    else
-        .venv/bin/python -m pip install -q -e .
+    echo "Installing broadcaster into .venv (log: .venv/pip.log)"
+    target="."
+    [ -n "${EXTRAS:-}" ] && target=".[${EXTRAS}]"
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+           .venv/bin/python -m pip install -e "$target"; } > .venv/pip.log 2>&1; then
+        tail -n 30 .venv/pip.log >&2
+        echo "pip install failed; the whole log is in .venv/pip.log" >&2
+        exit 1
     fi
     rm -f .venv/.installed-*
     touch "$stamp"
