@@ -53,8 +53,8 @@ class Entry:
 
     @property
     def label(self) -> str:
-        """A file-name-safe label: FileOutput names its WAV after it."""
-        base = safe_label(f"{self.slot}-{self.scheduled:%Y%m%d-%H%M%S}")
+        """A file-name-safe label, time first so a folder lists in air order: FileOutput names its WAV after it."""
+        base = safe_label(f"{self.scheduled:%Y%m%d-%H%M%S}-{self.slot}")
         return base if self.attempt == 1 else f"{base}-{self.attempt}"
 
     def rank(self) -> tuple:

@@ -48,6 +48,8 @@ def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
         assert after.started >= before.ended
     assert {r.status for r in by_start[1:]} == {Status.LATE}   # waited more than 1 s for the air
     assert [dominant_hertz(p) for p in folder.aired_files()] == [880, 440, 660]
+    stamp = by_start[0].scheduled.strftime("%Y%m%d-%H%M%S")
+    assert [p.name for p in folder.aired_files()] == [f"{stamp}-{slot}.wav" for slot in ("Bao", "Sang", "Tin")]
     assert all(r.engine == "tone" for r in by_start)
 
 

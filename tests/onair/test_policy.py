@@ -119,6 +119,6 @@ def test_queue_waits_for_the_second_and_for_the_render():
 def test_entry_label_is_file_safe_and_numbered_on_replay():
     item = entry("x")
     item.slot = "Bản tin sáng/1"
-    assert item.label == "Ban-tin-sang-1-20240304-070000"
+    assert item.label == "20240304-070000-Ban-tin-sang-1"
     item.attempt = 2
-    assert item.label.endswith("-070000-2")
+    assert item.label == "20240304-070000-Ban-tin-sang-1-2"
