@@ -33,8 +33,12 @@ def cli(ctx: click.Context, lang: str | None, verbose: int) -> None:
     """broadcaster: the commune loudspeaker radio, on air and on time."""
     i18n.set_language(lang)
     ctx.obj = Context(verbose)
-    # One-shot commands report results themselves; their log lines matter only with -v.
-    setup_logging(logging.INFO if verbose else logging.ERROR, verbose)
+    if verbose:
+        setup_logging(logging.INFO, verbose)
+    elif not logging.getLogger().handlers:
+        # One-shot commands report results themselves (main() prints the errors); without a
+        # handler Python would print their warnings a second time, raw.
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 class _StderrHandler(logging.StreamHandler):
