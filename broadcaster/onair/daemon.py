@@ -49,6 +49,7 @@ PLAY_LEAD = timedelta(seconds=1)        # the playout thread commits to an entry
 HORIZON = timedelta(hours=2)            # how far ahead jobs are planned
 REPLAN_EVERY = timedelta(minutes=5)
 LOOK_BACK = timedelta(days=7)           # how far back a restart looks for missed occurrences
+NEXT_LOOKAHEAD = timedelta(days=8)      # how far ahead the start-up log line looks for the next slot
 
 i18n.register({
     "onair.unknown_target": ("Không có bản tin hay buổi phát nào tên {target!r}. Có: {known}",
@@ -186,6 +187,17 @@ class Station:
             self.stop()
             raise
         log.info("station %s on air with output %s", self.schedule.station.name, self.output_spec)
+        if scheduling:
+            self._log_next()
+
+    def _log_next(self) -> None:
+        """Tell the operator what airs next, so a wrong date or window shows at once."""
+        now = self.now()
+        upcoming = occurrences(self.schedule, now, now + NEXT_LOOKAHEAD)
+        if upcoming:
+            log.info("next broadcast: %s at %s", upcoming[0].slot.name, upcoming[0].start.isoformat())
+        else:
+            log.warning("nothing is scheduled in the next %s days", NEXT_LOOKAHEAD.days)
 
     def _start_scheduling(self) -> None:
         now = self.now()
@@ -387,6 +399,7 @@ class Station:
                 keys |= self._queue.keys() | ({self._current.key} if self._current else set())
             self.prerenderer.keep_only(keys)
         log.info("schedule reloaded: %s slots, %s bulletins", len(schedule.slots), len(schedule.bulletins))
+        self._log_next()
 
     # -- the queue and the air -----------------------------------------------------------------
     def _push(self, entry: Entry) -> Entry:

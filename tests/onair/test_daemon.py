@@ -110,6 +110,7 @@ def test_unrenderable_programme_is_logged_failed(folder, run_station):
 
 
 def test_broken_edit_keeps_the_last_good_schedule_then_the_fix_takes_over(folder, run_station, caplog):
+    caplog.set_level("INFO", logger="broadcaster.onair.daemon")
     folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Cu", "at": clock_in(5), "play": ["a"]}])
     station = run_station(folder.load())
     good = folder.path.read_text(encoding="utf-8")
@@ -118,8 +119,13 @@ def test_broken_edit_keeps_the_last_good_schedule_then_the_fix_takes_over(folder
     wait_for(lambda: "25:99" in caplog.text or "schedule.yaml:" in caplog.text, timeout=10)
     old = wait_for(lambda: (r := final(station, "Cu")) and r.status is Status.PLAYED and r, timeout=20)
     assert old.slot == "Cu"
+    assert "next broadcast: Cu at " in caplog.text
     errors = [rec.getMessage() for rec in caplog.records if rec.getMessage().startswith(str(folder.path) + ":")]
-    assert errors and all(":" in e for e in errors)      # FILE:LINE:COL lines
+    broken = folder.path.read_text(encoding="utf-8").splitlines()
+    at_line = broken.index("  at: '25:99'") + 1
+    # each problem as FILE:LINE:COL, where the operator typed it
+    assert any(e.startswith(f"{folder.path}:{at_line}:7: ") and "25:99" in e for e in errors), errors
+    assert any(e.startswith(f"{folder.path}:{at_line + 1}:10: ") and "khong-co" in e for e in errors), errors
     folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
                  [{"name": "Moi", "at": clock_in(3), "play": ["b"]}])
     new = wait_for(lambda: (r := final(station, "Moi")) and r.status is Status.PLAYED and r, timeout=20)
