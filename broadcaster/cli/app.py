@@ -35,10 +35,8 @@ def cli(ctx: click.Context, lang: str | None, verbose: int) -> None:
     ctx.obj = Context(verbose)
     if verbose:
         setup_logging(logging.INFO, verbose)
-    elif not logging.getLogger().handlers:
-        # One-shot commands report results themselves (main() prints the errors); without a
-        # handler Python would print their warnings a second time, raw.
-        logging.getLogger().addHandler(logging.NullHandler())
+    else:
+        quiet_logging()
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -56,6 +54,19 @@ class _StderrHandler(logging.StreamHandler):
     @stream.setter
     def stream(self, _value) -> None:
         pass
+
+
+def quiet_logging() -> None:
+    """One-shot commands report results themselves and main() prints their errors: no log lines.
+
+    Without any handler Python would print warnings a second time, raw; a handler left by an
+    earlier `run` in the same process (tests call main() many times) is taken away.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(handler)
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def setup_logging(level: int, verbose: int = 0) -> None:
