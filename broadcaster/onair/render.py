@@ -16,6 +16,7 @@ The renderer is any picklable callable `render(job, out_path) -> RenderResult`; 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -31,9 +32,11 @@ from pathlib import Path
 
 from broadcaster import i18n
 from broadcaster.errors import OnAirError
-from broadcaster.schedule.model import Bulletin, Schedule
+from broadcaster.schedule.model import Bulletin, Priority, Schedule
 
 log = logging.getLogger(__name__)
+
+URGENT_GTTS_TIMEOUT = 4.0     # seconds Google gets for an emergency before the offline voice speaks
 
 i18n.register({
     "onair.render_failed": ("Không dựng được chương trình {key}: {error}",
@@ -86,13 +89,26 @@ class RenderResult:
 Renderer = Callable[[RenderJob, Path], RenderResult]
 
 
+def urgent_speech(schedule: Schedule) -> Schedule:
+    """The schedule with gTTS allowed one short try: a warning must not wait out retries and backoff.
+
+    Timeouts and retries are not part of the speech cache key, so renders stay shared.
+    """
+    speech = schedule.station.speech
+    speech = dataclasses.replace(speech, gtts_retries=0, gtts_timeout=min(speech.gtts_timeout, URGENT_GTTS_TIMEOUT))
+    return dataclasses.replace(schedule, station=dataclasses.replace(schedule.station, speech=speech))
+
+
 def programme_renderer(job: RenderJob, out: Path) -> RenderResult:
     """The real renderer: the programme stage with the station's speaker (offline-only when asked)."""
     from broadcaster.programme import ProgrammeBuilder
     from broadcaster.speech import speaker_for
 
-    speaker = speaker_for(job.schedule, engines=["espeak-ng"]) if job.offline_only else speaker_for(job.schedule)
-    programme = ProgrammeBuilder(job.schedule, speaker).render(job.bulletins, out, title=job.title)
+    schedule = job.schedule
+    if any(b.priority is Priority.EMERGENCY for b in job.bulletins):
+        schedule = urgent_speech(schedule)
+    speaker = speaker_for(schedule, engines=["espeak-ng"]) if job.offline_only else speaker_for(schedule)
+    programme = ProgrammeBuilder(schedule, speaker).render(job.bulletins, out, title=job.title)
     reasons = "; ".join(r for r in programme.fallback_reasons if r) or None
     if job.offline_only and reasons is None:
         reasons = "offline retry"
