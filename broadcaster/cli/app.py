@@ -80,6 +80,18 @@ def setup_logging(level: int, verbose: int = 0) -> None:
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
 
 
+def console():
+    """A Rich console; piped or logged output gets a wide page so tables keep whole dates and times."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(soft_wrap=True)
+    return Console(soft_wrap=True, width=WIDE_PAGE)
+
+
+WIDE_PAGE = 200   # columns for tables written to a file or a pipe
+
+
 def schedule_option(func):
     """`--schedule PATH`, defaulting to ./schedule.yaml."""
     return click.option(

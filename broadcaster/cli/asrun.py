@@ -11,12 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, AsRunRow, Status, log_path
-from broadcaster.cli.app import cli, schedule_option
+from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.schedule import load_schedule
 
 i18n.register({
@@ -112,7 +111,7 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
             row.scheduled.strftime("%d/%m/%Y %H:%M:%S"), row.slot, ", ".join(row.bulletins),
             _clock(row.started), _clock(row.ended), i18n.tr(f"status.{row.status.value}"),
             row.engine or "", row.error or "", style=STYLES.get(row.status))
-    Console(soft_wrap=True).print(table)
+    console().print(table)
     return 0
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from broadcaster import i18n
-from broadcaster.cli.app import cli, schedule_option
+from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import OutputError
 from broadcaster.output import list_devices, open_output, play_test_tone
 
@@ -47,7 +46,7 @@ def devices() -> int:
         table.add_row(str(device.index), device.name, str(device.channels),
                       f"{device.default_samplerate:.0f}", "*" if device.is_default else "",
                       style="bold" if device.is_default else None)
-    Console(soft_wrap=True).print(table)
+    console().print(table)
     return 0
 
 

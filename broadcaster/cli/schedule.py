@@ -6,11 +6,10 @@ import json
 from datetime import date, datetime, timedelta
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from broadcaster import i18n
-from broadcaster.cli.app import cli, schedule_option
+from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import ScheduleError
 from broadcaster.occurrences import occurrences
 from broadcaster.schedule import check_schedule, load_schedule
@@ -91,5 +90,5 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
         style = {Priority.EMERGENCY: "bold red", Priority.PRIORITY: "yellow"}.get(priority)
         table.add_row(label, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
                       ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"), style=style)
-    Console(soft_wrap=True).print(table)
+    console().print(table)
     return 0

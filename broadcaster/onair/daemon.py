@@ -521,7 +521,9 @@ class Station:
             if self.on_aired is not None:
                 self.on_aired(entry, report)
             if report.completed:
-                late = report.started is not None and policy.is_late(entry.scheduled, report.started)
+                # Only a slot has a time to be late for; a desk request airs as soon as it is rendered.
+                late = (entry.kind is Kind.SCHEDULED and report.started is not None
+                        and policy.is_late(entry.scheduled, report.started))
                 status = Status.LATE if late else Status.PLAYED
                 self.asrun.finish(row, ended=ended, status=status, error=note,
                                   started=self._local(report.started))
