@@ -2,7 +2,8 @@
 
 `pulse`: one private PulseAudio server for the whole session (see tests/pulseaudio.py), with
 this process's PortAudio pointed at it. It is stopped by pid at session end, even when tests
-fail. Other folders keep their own fixtures in their own conftest.py.
+fail. `spare_pulse`: a second server a test may kill (an unplugged sound card). Other folders
+keep their own fixtures in their own conftest.py.
 """
 
 from __future__ import annotations
@@ -41,3 +42,20 @@ def pulse_clean(pulse: PulseServer) -> PulseServer:
     pulse.activate()
     pulse.clear()
     return pulse
+
+
+@pytest.fixture
+def spare_pulse(tmp_path, pulse: PulseServer) -> Iterator[PulseServer]:
+    """A second private server, active for the test, that the test may stop; `pulse` is re-activated after."""
+    import sounddevice
+
+    server = PulseServer(tmp_path / "spare-pulse")
+    try:
+        server.start()
+        server.activate()
+        yield server
+    finally:
+        sounddevice._terminate()        # let go of the server, or `pulseaudio -k` waits for us
+        server.stop()
+        sounddevice._initialize()
+        pulse.activate()

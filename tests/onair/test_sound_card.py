@@ -8,7 +8,6 @@ import pytest
 
 from broadcaster.asrun.log import Status
 from tests.onair.conftest import clock_in, wait_for
-from tests.pulseaudio import PulseServer
 
 pytestmark = pytest.mark.e2e
 
@@ -37,29 +36,12 @@ def test_slot_airs_on_the_sound_card_on_time(folder, run_station, pulse_clean):
     assert row.started.utcoffset() == row.scheduled.utcoffset()
 
 
-@pytest.fixture
-def card(tmp_path, pulse):
-    """A second private audio server the test can unplug; the session server is re-activated after."""
-    server = PulseServer(tmp_path / "card")
-    try:
-        server.start()
-        server.activate()
-        yield server
-    finally:
-        import sounddevice
-
-        sounddevice._terminate()        # let go of the server, or `pulseaudio -k` waits for us
-        server.stop()
-        sounddevice._initialize()
-        pulse.activate()
-
-
-def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder, pulse, card, run_station):
+def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder, pulse, spare_pulse, run_station):
     folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
                  [{"name": "Mot", "at": clock_in(4), "play": ["a"]}, {"name": "Hai", "at": clock_in(12), "play": ["b"]}],
                  output="default")
     station = run_station(folder.load(), device_tries=3, device_retry_delay=0.5)
-    card.stop()                                    # the sound card disappears before the first slot
+    spare_pulse.stop()                             # the sound card disappears before the first slot
     failed = wait_for(lambda: len(r := [x for x in station.asrun.history() if x.status is Status.FAILED]) == 3
                       and r, timeout=20)
     assert all(r.slot == "Mot" and "default" in r.error for r in failed)

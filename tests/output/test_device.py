@@ -141,23 +141,10 @@ def test_missing_device_is_reported_not_raised(pulse_clean, make_wav, language, 
     assert report.started is None and not report.completed and not report.interrupted
 
 
-@pytest.fixture
-def other_pulse(tmp_path, pulse):
-    """A second private server, for tests that kill it; the session server is re-activated after."""
-    server = PulseServer(tmp_path / "other")
-    try:
-        server.start()
-        server.activate()
-        yield server
-    finally:
-        server.stop()
-        pulse.activate()
-
-
-def test_stopped_audio_server_is_reported_not_raised(other_pulse, make_wav):
+def test_stopped_audio_server_is_reported_not_raised(spare_pulse, make_wav):
     path, samples = make_wav(0.3)
     assert SoundDeviceOutput(None).play(path, label="before").completed
-    other_pulse.stop()
+    spare_pulse.stop()
     i18n.set_language("en")
     try:
         report = SoundDeviceOutput(None).play(path, label="after", start_at=soon(0.1))
@@ -167,9 +154,9 @@ def test_stopped_audio_server_is_reported_not_raised(other_pulse, make_wav):
     assert report.started is None and not report.completed
 
 
-def test_audio_server_dying_mid_programme_is_reported(other_pulse, make_wav):
+def test_audio_server_dying_mid_programme_is_reported(spare_pulse, make_wav):
     path, _ = make_wav(3.0)
-    threading.Timer(0.8, other_pulse.stop).start()
+    threading.Timer(0.8, spare_pulse.stop).start()
     report = SoundDeviceOutput(None).play(path, label="dies", start_at=soon(0.2))
     log.info("server died mid-programme: %s", report)
     assert report.error is not None and not report.completed
