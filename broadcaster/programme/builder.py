@@ -149,11 +149,17 @@ class ProgrammeBuilder:
                         cursor += decoded[part.path].samples
                 samples = cursor
 
+                def air(fd: int, item: elements.Decoded) -> elements.Element:
+                    # Each scratch file goes as soon as it is aired: freeing its pages then
+                    # overlaps with the other worker instead of adding to the end of the render.
+                    try:
+                        return elements.render(item, fd, positions[item.source], offset_db=offset)
+                    finally:
+                        item.scratch.unlink(missing_ok=True)
+
                 def fill(fd: int) -> dict[Path, elements.Element]:
-                    return dict(zip(sources, pool.map(
-                        lambda item: elements.render(item, fd, positions[item.source],
-                                                     offset_db=offset),
-                        decoded.values())))
+                    return dict(zip(sources, pool.map(lambda item: air(fd, item),
+                                                      decoded.values())))
 
                 prepared = self._write(out, samples, fill)
         energy = np.concatenate([
