@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from broadcaster.errors import ProgrammeError
-from broadcaster.programme import dsp, measure
+from broadcaster.programme import dsp, element, measure
 from broadcaster.programme.element import _decode
 from broadcaster.programme.meter import integrated
 
@@ -125,3 +125,22 @@ def test_compressor_reduces_only_loud_frames():
     assert db[60:90] == pytest.approx(-20 * (1 - 1 / 2.5), abs=0.01)
     assert db[-20:] == pytest.approx(0.0, abs=1e-6)
     assert np.all(np.abs(np.diff(db)) < 2.0)                  # moves smoothly, never a jump
+
+
+def test_limiter_loss_is_probed_so_one_full_render_lands_on_the_level(tmp_path, monkeypatch):
+    # Loud speech-like noise loses ~0.2 LU in the limiter. A dry probe on every fourth block
+    # measures that loss first, so the render that writes the audio runs only once.
+    path = write_wav(tmp_path / "loud.wav", syllables(30, -14, 4))
+    decoded = element.decode(path, tmp_path / "loud.f32", target=-14.7, voicing="flat")
+    assert element._limiter_loss(decoded, decoded.gains) > 0.1
+    writes = []
+    render = element._render
+    monkeypatch.setattr(element, "_render",
+                        lambda scratch, out, *args, **kw: writes.append(out is not None)
+                        or render(scratch, out, *args, **kw))
+    with open(tmp_path / "out.raw", "wb+") as out:
+        out.truncate(2 * decoded.samples)
+        aired = element.render(decoded, out.fileno(), [0])
+    assert writes == [False, True]
+    assert aired.loudness == pytest.approx(-14.7, abs=element.LEVEL_TOLERANCE_LU)
+    assert aired.true_peak <= dsp.db_to_gain(element.LIMITER_CEILING_DBTP) * 1.01
