@@ -17,8 +17,8 @@ import click
 
 from broadcaster import i18n
 from broadcaster.cli.app import cli, schedule_option, setup_logging
-from broadcaster.errors import OnAirError
-from broadcaster.schedule import load_schedule
+from broadcaster.errors import OnAirError, ScheduleError
+from broadcaster.schedule import Schedule, load_schedule
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ i18n.register({
                          "No station daemon running: playing directly."),
     "onair.cli.row": ("{slot} ({key}): {status}{engine}{error}", "{slot} ({key}): {status}{engine}{error}"),
     "onair.cli.not_aired": ("Không phát được {key}.", "{key} did not air."),
+    "onair.cli.last_good": (
+        "Lịch phát có lỗi (xem trên): đài vẫn phát theo lịch đúng gần nhất ({path}) cho tới khi lịch được sửa.",
+        "The schedule has errors (above): the station airs the last good schedule ({path}) until it is fixed."),
 })
 
 
@@ -48,7 +51,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     from broadcaster.onair.daemon import Station
 
     setup_logging(logging.INFO, obj.verbose)
-    schedule = load_schedule(schedule_path)
+    schedule = _schedule_to_air(schedule_path)
     station = Station(schedule, output=output_spec)
     stop = threading.Event()
 
@@ -65,6 +68,23 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     finally:
         station.stop()
     return 0
+
+
+def _schedule_to_air(schedule_path: Path) -> Schedule:
+    """schedule.yaml, or, when it has errors, the last schedule that validated: never silence."""
+    from broadcaster.schedule import check_schedule
+    from broadcaster.schedule.snapshot import load_snapshot, snapshot_path
+
+    schedule, problems = check_schedule(schedule_path)
+    if schedule is not None:
+        return schedule
+    last_good = load_snapshot(schedule_path)
+    if last_good is None:
+        raise ScheduleError(problems)
+    for problem in problems:
+        log.error("%s", problem.format())
+    log.error("%s", i18n.tr("onair.cli.last_good", path=snapshot_path(schedule_path)))
+    return last_good
 
 
 def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: dict, resolve) -> int:

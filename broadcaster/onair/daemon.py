@@ -41,6 +41,7 @@ from broadcaster.onair.reload import ScheduleWatcher
 from broadcaster.onair.render import Prerenderer, Renderer, RenderJob, RenderResult, programme_renderer
 from broadcaster.output import Output, PlaybackReport, open_output
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
+from broadcaster.schedule.snapshot import save_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,16 @@ class Station:
             raise
         log.info("station %s on air with output %s", self.schedule.station.name, self.output_spec)
         if scheduling:
+            self._keep_as_last_good(self.schedule)
             self._log_next()
+
+    @staticmethod
+    def _keep_as_last_good(schedule: Schedule) -> None:
+        """Save the schedule for a start-up whose schedule.yaml has errors (see schedule/snapshot)."""
+        try:
+            save_snapshot(schedule)
+        except OSError as exc:
+            log.warning("could not keep a copy of the last good schedule: %s", exc)
 
     def _log_next(self) -> None:
         """Tell the operator what airs next, so a wrong date or window shows at once."""
@@ -399,6 +409,7 @@ class Station:
                 keys |= self._queue.keys() | ({self._current.key} if self._current else set())
             self.prerenderer.keep_only(keys)
         log.info("schedule reloaded: %s slots, %s bulletins", len(schedule.slots), len(schedule.bulletins))
+        self._keep_as_last_good(schedule)
         self._log_next()
 
     # -- the queue and the air -----------------------------------------------------------------

@@ -93,3 +93,31 @@ def test_kill_9_then_restart_catches_up_without_airing_twice(folder, daemon):
     assert dai[1].key == dai[0].key and dai[1].engine == "espeak-ng"
     # FileOutput writes what aired when a programme ends, so the crash left no file for the cut "Dai"
     assert [p.name.split("-")[2].removesuffix(".wav") for p in folder.aired_files()] == ["Ngan", "Dai"]
+
+
+def test_schedule_broken_while_off_airs_the_last_good_one(folder, daemon):
+    at = clock_in(12)
+    write(folder, [{"name": "Ngan", "at": at, "play": ["ngan"]}])
+    process = daemon()                      # the station accepts this schedule once...
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=5) == 0
+    good = folder.path.read_text(encoding="utf-8")
+    broken = good.replace("slots:", "slots:\n- name: Hong\n  at: '25:99'\n  play: [ngan]")
+    folder.path.write_text(broken, encoding="utf-8")   # ...then an edit with a typo, and a reboot
+    daemon()
+    aired = wait_for(lambda: [r for r in history(folder) if r.status in (Status.PLAYED, Status.LATE)], timeout=30)
+    assert [(r.slot, r.status) for r in aired] == [("Ngan", Status.PLAYED)]
+    log = (folder.folder / "daemon-1.log").read_text(encoding="utf-8")
+    at_line = broken.splitlines().index("  at: '25:99'") + 1
+    assert f"{folder.path}:{at_line}:7: error: invalid time '25:99'" in log
+    assert "airs the last good schedule" in log
+
+
+def test_broken_schedule_without_a_last_good_one_refuses_to_start(folder):
+    write(folder, [{"name": "Ngan", "at": "25:00", "play": ["ngan"]}])
+    result = subprocess.run([sys.executable, "-m", "broadcaster", "--lang", "en", "run", "--schedule", str(folder.path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    line = next(n for n, text in enumerate(folder.path.read_text(encoding="utf-8").splitlines(), 1) if "25:00" in text)
+    assert result.stderr.splitlines() == [
+        f"{folder.path}:{line}:7: error: invalid time '25:00': write HH:MM or HH:MM:SS, from 00:00 to 23:59:59"]
