@@ -156,7 +156,7 @@ class Station:
         self._queue = PlayQueue()
         self._cond = threading.Condition()
         self._current: Entry | None = None
-        self._cued: set[str] = set()
+        self._cued: dict[str, datetime] = {}   # occurrence key -> its time; pruned as days pass
         self._timers: list[threading.Timer] = []
         self._stopping = False
         self._playout = threading.Thread(target=self._playout_loop, name="playout", daemon=True)
@@ -217,7 +217,10 @@ class Station:
         self.scheduler = BackgroundScheduler(
             timezone=self.tz,
             # Explicit: APScheduler's default of 1 s silently drops a job the process was late for.
-            job_defaults={"misfire_grace_time": max(1, int(self.schedule.station.catch_up.total_seconds())),
+            # Explicit and unlimited: APScheduler's default of 1 s silently drops a job the process
+            # was late for (a stall, a suspend, a clock step); a late cue still runs and
+            # policy.decide_cue airs it within catch_up or logs it missed.
+            job_defaults={"misfire_grace_time": None,
                           "coalesce": True, "max_instances": 1})
         self._startup(now)
         self.scheduler.add_job(self._replan, "interval", seconds=REPLAN_EVERY.total_seconds(), id="plan")
@@ -291,13 +294,15 @@ class Station:
         self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name, bulletins=occ.bulletins,
                           priority=occ.priority(self.schedule).label, scheduled=occ.start,
                           status=Status.MISSED, error=i18n.tr("onair.missed_note", minutes=minutes))
-        self._cued.add(occ.key)
+        self._cued[occ.key] = occ.start
         log.error("missed %s (scheduled %s)", occ.key, occ.start.isoformat())
 
     def _plan(self, now: datetime) -> set[str]:
         """Add render and cue jobs for the coming occurrences not yet cued; returns their keys."""
         found = occurrences(self.schedule, now, now + self.horizon)
         done = self.asrun.done_keys(now - timedelta(minutes=1))
+        forget_before = now - LOOK_BACK
+        self._cued = {key: start for key, start in self._cued.items() if start >= forget_before}
         keys = set()
         for occ in found:
             keys.add(occ.key)
@@ -325,21 +330,43 @@ class Station:
         with self._lock:
             if occ.key in self._cued or self._stopping:
                 return
+            # A reload may have run since this job was planned: air what the schedule says now.
+            current = self._current_occurrence(occ)
+            if current is None:
+                log.info("%s was removed by a schedule edit before its cue", occ.key)
+                return
+            occ = current
             now = self.now()
             decision = policy.decide_cue(occ.key, occ.start, now=now, catch_up=self.schedule.station.catch_up,
                                          done=self.asrun.done_keys(occ.start - timedelta(seconds=1)))
             if decision is policy.CueDecision.ALREADY_AIRED:
-                self._cued.add(occ.key)
+                self._cued[occ.key] = occ.start
+                self.prerenderer.discard(occ.key)
                 return
             if decision is policy.CueDecision.MISSED:
                 self._record_missed(occ)
+                self.prerenderer.discard(occ.key)
                 return
-            self._cued.add(occ.key)
-            audio = self.prerenderer.request(self._occ_job(occ), deadline=occ.start, urgent=True)
-            entry = Entry(key=occ.key, kind=Kind.SCHEDULED, slot=occ.slot.name, bulletins=occ.bulletins,
-                          priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
-                          start_at=occ.start if occ.start > now else None, order=self._order(occ))
+            try:
+                audio = self.prerenderer.request(self._occ_job(occ), deadline=occ.start, urgent=True)
+                entry = Entry(key=occ.key, kind=Kind.SCHEDULED, slot=occ.slot.name, bulletins=occ.bulletins,
+                              priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
+                              start_at=occ.start if occ.start > now else None, order=self._order(occ))
+            except Exception as exc:   # never drop an occurrence without a row
+                log.exception("could not cue %s", occ.key)
+                self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name,
+                                  bulletins=occ.bulletins, priority=occ.priority(self.schedule).label,
+                                  scheduled=occ.start, status=Status.FAILED, ended=now, error=str(exc) or repr(exc))
+                self._cued[occ.key] = occ.start
+                return
+            self._cued[occ.key] = occ.start
         self._push(entry)
+
+    def _current_occurrence(self, occ: Occurrence) -> Occurrence | None:
+        """The occurrence with `occ`'s key in the schedule in force now, if it still exists."""
+        second = timedelta(seconds=1)
+        return next((o for o in occurrences(self.schedule, occ.start, occ.start + second) if o.key == occ.key), None)
+
     # -- desk requests -------------------------------------------------------------------------
     def submit(self, request: Request) -> Entry:
         """Queue a desk request now; an emergency cuts in as soon as its programme is rendered."""
@@ -445,6 +472,7 @@ class Station:
                 return
             current.preempted = True
             current.cut_by = best.key
+            self._cond.notify_all()        # a device-retry wait watches `preempted`
         log.warning("emergency %s cuts in on %s", best.key, current.key)
         with self._output_lock:
             output = self._output
@@ -580,8 +608,11 @@ class Station:
                 return PlaybackReport(None, None, completed=False, interrupted=True, error=None, start_error=None)
         try:
             return output.play(path, label=entry.label, start_at=start_at)
-        except BroadcasterError as exc:   # e.g. an unreadable programme file
-            return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc), start_error=None)
+        except Exception as exc:   # an unreadable programme, a PortAudio surprise: a failed try, never a dead thread
+            if not isinstance(exc, BroadcasterError):
+                log.exception("output failed unexpectedly for %s", entry.key)
+            return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc) or repr(exc),
+                                  start_error=None)
 
     def _requeue(self, entry: Entry) -> None:
         """Put a cut programme back, to air again from its beginning (caller holds `_cond`)."""

@@ -165,7 +165,10 @@ class RenderWorker:
         with self._lock:
             if self._closed:
                 raise OnAirError(i18n.tr("onair.render_stopped"))
-            self._ensure()
+            try:
+                self._ensure()
+            except OSError as exc:      # no process could be started (memory, process limit)
+                raise OnAirError(i18n.tr("onair.render_stopped")) from exc
             conn = self._conn
         try:
             conn.send((self.renderer, job, out))
@@ -348,11 +351,13 @@ class Prerenderer:
             started = time.monotonic()
             try:
                 result = worker.render(job, self._out_path(task, offline))
-            except OnAirError as exc:
+            except Exception as exc:  # any failure fails this render, never the thread: its queue would stall
                 if self._stopping:
                     task.future.cancel()
                     return
-                self._failure(task, str(exc), offline)
+                if not isinstance(exc, OnAirError):
+                    log.exception("render of %s failed unexpectedly", task.job.key)
+                self._failure(task, str(exc) or repr(exc), offline)
                 continue
             log.info("rendered %s in %.1f s: %.1f s of audio, engine %s%s", task.job.key,
                      time.monotonic() - started, result.duration, result.engine,

@@ -197,3 +197,35 @@ def test_scheduled_emergency_cuts_in_on_its_second(folder, run_station):
     assert bao.status is Status.PLAYED and abs((bao.started - bao.scheduled).total_seconds()) < 0.05
     assert cut.ended <= bao.started and replay.started >= bao.ended
     assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 1000, 440]
+
+
+def test_a_reload_during_a_running_cue_airs_the_new_content(folder, run_station):
+    import time
+
+    at = clock_in(6)
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}}, [{"name": "Sang", "at": at, "play": ["a"]}])
+    station = run_station(folder.load())
+    key = next(job.id for job in station.scheduler.get_jobs() if job.id.startswith("cue:"))[len("cue:"):]
+    with station._lock:      # a reload holds the lock just as the cue job fires and waits for it
+        wait_for(lambda: not any(job.id == "cue:" + key for job in station.scheduler.get_jobs()), timeout=10)
+        time.sleep(0.2)
+        folder.write({"b": {"text": "1s 660Hz"}}, [{"name": "Sang", "at": at, "play": ["b"]}])
+        station.reload(folder.load())                # same slot and second; bulletin "a" is gone
+    row = wait_for(lambda: (r := final(station, "Sang")) and r.status is not Status.PLAYING and r, timeout=20)
+    assert (row.key, row.bulletins, row.status) == (key, ("b",), Status.PLAYED)
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [660]
+
+
+def test_a_cue_late_past_the_old_grace_still_airs_within_catch_up(folder, run_station):
+    from datetime import datetime
+
+    at = clock_in(4)
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": at, "play": ["a"]}], catch_up=0.2)  # 12 s
+    station = run_station(folder.load())
+    key = next(job.id for job in station.scheduler.get_jobs() if job.id.startswith("cue:"))[len("cue:"):]
+    scheduled = datetime.fromisoformat(key.split("@", 1)[1])
+    station.scheduler.pause()           # stands in for a stall, a suspend or a clock step
+    wait_for(lambda: station.now() >= scheduled + timedelta(seconds=10), timeout=30, step=0.1)
+    station.scheduler.resume()          # the cue is 13 s late: more than catch_up, the slot only 10 s
+    row = wait_for(lambda: (r := final(station, "Sang")) and r.status is not Status.PLAYING and r, timeout=20)
+    assert row.status is Status.LATE and row.key == key
