@@ -58,13 +58,45 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s_]+", "", stripped.lower())
 
 
+@dataclass(frozen=True)
+class _TextOrigin:
+    """Where an inline `text:` scalar's characters stand in the file, to place text warnings.
+
+    A literal block (`|`) and a one-line scalar keep their lines, so a finding maps to its exact
+    line and column; folded (`>`) and multi-line plain or quoted scalars join lines, so findings
+    there point at the scalar's start.
+    """
+
+    line: int            # 1-based line of the text's first character
+    column: int          # 0-based column of that character
+    exact: bool
+
+    @classmethod
+    def of(cls, node: yaml.ScalarNode) -> "_TextOrigin":
+        start = node.start_mark
+        if node.style == "|":
+            first = start.line + 1                     # content starts on the line after `|`
+            buffer = start.buffer or ""
+            lines = buffer.rstrip("\0").splitlines()[first:]
+            content = next((line for line in lines if line.strip()), "")   # the block's indent
+            return cls(first + 1, len(content) - len(content.lstrip(" ")), True)
+        quoted = 1 if node.style in ("'", '"') else 0
+        one_line = node.end_mark.line == start.line
+        return cls(start.line + 1, start.column + quoted, one_line and node.style != ">")
+
+    def locate(self, path: Path, line: int, column: int) -> Location:
+        if not self.exact:
+            return Location(path, self.line, self.column + 1)
+        return Location(path, self.line + line - 1, self.column + column)
+
+
 @dataclass
 class _Reader:
     """Walks the node tree of one file, turning nodes into values and problems."""
 
     path: Path
     problems: list[Problem] = field(default_factory=list)
-    text_origins: dict[str, tuple[int, int]] = field(default_factory=dict)  # bulletin -> line, col of line 1
+    text_origins: dict[str, "_TextOrigin"] = field(default_factory=dict)    # inline texts, by bulletin
 
     def __post_init__(self) -> None:
         self._constructor = yaml.SafeLoader("")
@@ -86,7 +118,8 @@ class _Reader:
         """The mapping's entries as `key -> (key node, value node)`, reporting odd keys."""
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
-            key = str(self.value(key_node))
+            # As written: `01:` must match `play: ["01"]`, not become the number 1.
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(self.value(key_node))
             if key in entries:
                 self.report(key_node, "yaml.duplicate_key", key=key,
                             first_line=entries[key][0].start_mark.line + 1)
@@ -157,7 +190,10 @@ class _Reader:
         return value
 
     def date(self, node: yaml.Node) -> date | None:
-        raw = node.value if isinstance(node, yaml.ScalarNode) else ""
+        if not isinstance(node, yaml.ScalarNode):
+            self.report(node, "type.string", key="date")
+            return None
+        raw = node.value
         try:
             return date.fromisoformat(str(raw).strip())
         except ValueError:
@@ -228,6 +264,8 @@ def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
     bulletins = _bulletins(reader, top.get("bulletins"), folder, station)
     slots = _slots(reader, top.get("slots"), bulletins)
     if station is None or any(p.severity == ERROR for p in reader.problems):
+        if not any(p.severity == ERROR for p in reader.problems):   # never fail without saying why
+            reader.report(Location(path, 1, 1), "key.missing", key="station", section=i18n.tr("section.top"))
         return None, _sorted(reader.problems)
     _warn_overlaps(reader, slots, bulletins)
     _warn_unreadable_text(reader, bulletins, station)
@@ -255,6 +293,9 @@ def _station(reader: _Reader, entry, folder: Path) -> Station | None:
     if entry is None:
         return None
     key_node, node = entry
+    if reader.is_null(node):
+        reader.report(key_node, "key.missing", key="name", section=section)
+        return None
     if not reader.mapping(node, "station"):
         return None
     fields = reader.items(node, section, STATION_KEYS)
@@ -416,9 +457,8 @@ def _bulletin(reader: _Reader, bulletin_id: str, id_node: yaml.Node, node: yaml.
     elif sources[0] == "text":
         text_node = fields["text"][1]
         text = reader.text(text_node, "text")
-        block = isinstance(text_node, yaml.ScalarNode) and text_node.style in ("|", ">")
-        reader.text_origins[bulletin_id] = (
-            text_node.start_mark.line + (2 if block else 1), 0 if block else text_node.start_mark.column)
+        if isinstance(text_node, yaml.ScalarNode):
+            reader.text_origins[bulletin_id] = _TextOrigin.of(text_node)
         if text is not None and not text.strip():
             reader.report(fields["text"][1], "bulletin.empty_text", bulletin=bulletin_id)
         values["text"] = text
@@ -513,7 +553,11 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
         reader.report(node, "key.missing", key="at", section=section)
         ok = False
     else:
-        for item in reader.sequence(fields["at"][1], "at") or []:
+        items = reader.sequence(fields["at"][1], "at")
+        if items is not None and not items:
+            reader.report(fields["at"][1], "slot.empty_at", slot=label)
+            ok = False
+        for item in items or []:
             when = reader.time(item)
             if when is None:
                 ok = False
@@ -534,13 +578,20 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
             else:
                 days.add(number)
         days = frozenset(days)
+        if not days and ok:
+            reader.report(fields["days"][1], "slot.no_days", slot=label)
+            ok = False
 
     dates: list[date] = []
     if "dates" in fields:
         if "days" in fields:
             reader.report(fields["dates"][0], "slot.days_and_dates", slot=label)
             ok = False
-        for item in reader.sequence(fields["dates"][1], "dates") or []:
+        items = reader.sequence(fields["dates"][1], "dates")
+        if items is not None and not items:
+            reader.report(fields["dates"][1], "slot.no_dates", slot=label)
+            ok = False
+        for item in items or []:
             day = reader.date(item)
             ok = ok and day is not None
             if day is not None:
@@ -669,21 +720,9 @@ def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], stati
             if bulletin.text_file:
                 where = Location(bulletin.text_file, finding.line, finding.column)
             else:
-                first_line, indent = reader.text_origins.get(bulletin.id, (1, 0))
-                # Block scalars are indented; the normalizer counts columns within the text.
-                line = first_line + finding.line - 1
-                column = finding.column + (_indent_of(reader.path, line) if indent == 0 else indent)
-                where = Location(reader.path, line, column)
+                where = reader.text_origins[bulletin.id].locate(reader.path, finding.line, finding.column)
             reader.report(where, "text.unreadable", severity=WARNING, bulletin=bulletin.id,
                           token=finding.token, reason=finding.reason)
-
-
-def _indent_of(path: Path, line: int) -> int:
-    try:
-        text = path.read_text(encoding="utf-8-sig").splitlines()[line - 1]
-    except (OSError, IndexError):
-        return 0
-    return len(text) - len(text.lstrip(" "))
 
 
 def _text_checker(station: Station) -> Callable | None:

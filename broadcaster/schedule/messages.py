@@ -67,6 +67,12 @@ i18n.register({
         "khung giờ '{slot}' không có bản tin nào để phát", "slot '{slot}' has no bulletins to play"),
     "slot.empty_at": (
         "khung giờ '{slot}' chưa có giờ phát ('at')", "slot '{slot}' has no air time ('at')"),
+    "slot.no_days": (
+        "khung giờ '{slot}' có 'days' trống: sẽ không bao giờ phát (bỏ 'days' để phát mỗi ngày)",
+        "slot '{slot}' has empty 'days': it would never air (leave 'days' out for every day)"),
+    "slot.no_dates": (
+        "khung giờ '{slot}' có 'dates' trống: ghi ngày phát hoặc bỏ 'dates'",
+        "slot '{slot}' has empty 'dates': list the dates or leave 'dates' out"),
     "slot.overlap": (
         "khung giờ '{first}' và '{second}' phát chồng lên nhau, ví dụ lúc {when}",
         "slots '{first}' and '{second}' overlap, for example at {when}"),

@@ -68,6 +68,13 @@ CASES = [
     ("duplicate-bulletin-id", BASE.replace("  tin-b:", "  tin-a:\n    text: lặp\n  tin-b:"),
      [(8, 3, "yaml.duplicate_key")]),
     ("missing-sections", "station:\n  name: x\n", [(1, 1, "key.missing"), (1, 1, "key.missing")]),
+    ("empty-station", BASE.replace("station:\n  name: Đài thử\n  jingles:\n    intro: audio/intro.wav\n", "station:\n"),
+     [(1, 1, "key.missing")]),
+    ("empty-at", BASE.replace('"06:00"', "[]"), [(12, 9, "slot.empty_at")]),
+    ("empty-days", BASE.replace('    at: "06:00"', '    at: "06:00"\n    days: []'), [(13, 11, "slot.no_days")]),
+    ("empty-dates", BASE.replace('    at: "06:00"', '    at: "06:00"\n    dates: []'), [(13, 12, "slot.no_dates")]),
+    ("date-not-a-scalar", BASE.replace('    at: "06:00"', '    at: "06:00"\n    from: [2024-01-01]'),
+     [(13, 11, "type.string")]),
 ]
 
 
@@ -184,3 +191,21 @@ def test_pronunciation_dictionary_problems_are_schedule_errors(write_schedule, s
     schedule, problems = check_schedule(path)
     assert schedule is None
     assert [(p.path.name, p.line) for p in problems] == [("tu-dien.yaml", 2)]
+
+
+def test_bulletin_ids_match_as_written(write_schedule):
+    text = BASE.replace("  tin-a:", "  01:").replace("play: [tin-a]", 'play: ["01"]')
+    schedule, problems = check_schedule(write_schedule(text))
+    assert problems == [] and schedule.slots[0].play == ("01",) and "01" in schedule.bulletins
+
+
+@pytest.mark.parametrize("text, where", [
+    ('    text: "Xin mời ABCQ nhé."', (7, 20)),
+    ("    text: Xin mời ABCQ nhé.", (7, 19)),
+    ("    text: |\n      Dòng một.\n        Thụt vào ABCQ.", (9, 18)),
+    ("    text: >\n      Dòng một\n      và ABCQ.", (7, 11)),       # folded: the scalar's start
+], ids=["double-quoted", "plain", "literal-block-indented-line", "folded"])
+def test_text_warnings_point_at_the_token(write_schedule, text, where):
+    path = write_schedule(BASE.replace("    text: Xin chào bà con.", text))
+    _, problems = check_schedule(path)
+    assert [(p.line, p.column, p.params["token"]) for p in problems] == [(*where, "ABCQ")]
