@@ -9,6 +9,8 @@ out and sentence punctuation kept so the engine pauses there.
 
 from __future__ import annotations
 
+import unicodedata
+
 import logging
 import re
 from collections.abc import Mapping
@@ -42,15 +44,21 @@ class Normalizer:
 
     def normalize(self, text: str) -> str:
         """The spoken form of `text`, one output line per input line."""
-        return "\n".join(_tidy(self._rules.apply(line.rstrip("\r"))) for line in text.split("\n"))
+        return "\n".join(_tidy(self._rules.apply(line.rstrip("\r"))) for line in _composed(text).split("\n"))
 
     def check(self, text: str) -> list[Finding]:
         """Everything in `text` the normalizer could not read confidently, in reading order."""
         findings: list[Finding] = []
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in enumerate(_composed(text).split("\n"), start=1):
             raw: list[RawFinding] = []
             self._rules.apply(line.rstrip("\r"), raw)
             for column, token, key, params in sorted(raw, key=lambda f: f[0]):
                 findings.append(Finding(number, column + 1, token, i18n.tr(key, **params)))
         log.debug("check found %s items in %s lines", len(findings), text.count("\n") + 1)
         return findings
+
+
+def _composed(text: str) -> str:
+    """NFC, without byte-order marks: text pasted from Word or macOS may carry decomposed
+    diacritics (every mark would otherwise be an odd symbol) and a BOM."""
+    return unicodedata.normalize("NFC", text).replace("\ufeff", "")

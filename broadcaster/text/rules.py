@@ -120,7 +120,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("negative", r"(?<![\w.,])[-–](?=\d+(?:,\d+)?\s?°)"),
     ("number", _NB + rf"(?P<n>{_NUM})(?:(?:\s?(?P<u>{_UNITS_SPACED})|(?P<ut>{_UNITS_TIGHT}))(?!\w)"
                rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}+)(?!\w))*))?"),
-    ("range_dash", r"(?<=[\w%°²³])\s?[-–]\s?(?=\d)"),
+    ("range_dash", r"(?<=[\w%°²³])\s?[-–—‒−]\s?(?=\d)"),
     ("signature", r"(?<!\w)(?P<sg>TM|KT|TL|TUQ)\.(?=\s+\S)"),
     ("word", rf"(?P<w>{_LETTERS}{_WORD_TAIL}(?:[-/&]{_LETTERS}{_WORD_TAIL})*)"),
     ("open_paren", r"\s*[(\[]\s*"),
@@ -139,6 +139,7 @@ _PATTERNS: list[tuple[str, str]] = [
 ]
 
 _AFTER_DATE = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?\s?[-–]\s?$")   # "30/4-1/5": the second is a date too
+_RANGE_LOOKBACK = 40   # characters looked back for the word before a range dash
 _NEGATIVE = re.compile(r"\d+(?:,\d+)?\s?°")
 _PREV_WORD = re.compile(r"([^\W\d_]+)\W*$")
 _NEXT_WORD = re.compile(r"[\s(]*([^\s,.;:!?()]+)")
@@ -468,7 +469,9 @@ class Rules:
         return read_number(value)
 
     def _range_dash(self, m: re.Match, state: "_Line") -> str:
-        token = re.search(r"\S*$", state.text[:m.start()]).group()
+        # Only the last word before the dash matters; a bounded look keeps long lines linear.
+        before = state.text[max(0, m.start() - _RANGE_LOOKBACK):m.start()]
+        token = before.rsplit(None, 1)[-1] if before.strip() else ""
         if any(c.isdecimal() for c in token):
             return " đến "
         if m.group().startswith(" ") and not m.group().endswith(" ") and _NEGATIVE.match(state.text, m.end()):

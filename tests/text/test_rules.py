@@ -190,3 +190,18 @@ def test_no_digit_survives_any_shape(normalizer):
         out = normalizer.normalize(text)
         assert not any(c.isdigit() for c in out) and "/" not in out, (text, out)
         normalizer.check(text)
+
+
+def test_decomposed_diacritics_and_a_bom_read_as_composed_text(normalizer):
+    import unicodedata
+
+    composed = "Thông báo của Ủy ban nhân dân xã về việc tiêm phòng."
+    decomposed = "\ufeff" + unicodedata.normalize("NFD", composed)
+    assert normalizer.normalize(decomposed) == composed
+    assert normalizer.check(decomposed) == []
+
+
+@pytest.mark.parametrize("dash", ["-", "–", "—", "‒", "−"], ids=["hyphen", "en", "em", "figure", "minus"])
+def test_every_dash_between_years_reads_den(normalizer, dash):
+    assert normalizer.normalize(f"giai đoạn 2021{dash}2025") == (
+        "giai đoạn hai nghìn không trăm hai mươi mốt đến hai nghìn không trăm hai mươi lăm")
