@@ -42,11 +42,6 @@ def cli(ctx: click.Context, lang: str | None, verbose: int) -> None:
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (tests swap it between runs of main())."""
 
-    broadcaster = True
-
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stderr
@@ -72,7 +67,7 @@ def quiet_logging() -> None:
 def setup_logging(level: int, verbose: int = 0) -> None:
     """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon)."""
     root = logging.getLogger()
-    if not any(getattr(h, "broadcaster", False) for h in root.handlers):
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)

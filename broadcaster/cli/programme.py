@@ -7,7 +7,6 @@ In: schedule.yaml, a bulletin id or slot name (or `--date`), an output path. Out
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from broadcaster import i18n
 from broadcaster.cli.app import cli, schedule_option
 from broadcaster.errors import ProgrammeError
 from broadcaster.occurrences import occurrences
+from broadcaster.output.base import ascii_fold
 from broadcaster.programme import Programme, ProgrammeBuilder
 from broadcaster.schedule import load_schedule
 from broadcaster.speech import speaker_for
@@ -50,9 +50,7 @@ i18n.register({
 
 def slug(name: str) -> str:
     """A file-name-safe ASCII form of a slot name ("Bản tin sáng" -> "ban-tin-sang")."""
-    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-") or "slot"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(name).lower()).strip("-") or "slot"
 
 
 def _report(programme: Programme) -> str:

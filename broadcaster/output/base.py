@@ -217,12 +217,16 @@ def fade_ramp(frames: int) -> np.ndarray:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def ascii_fold(text: str) -> str:
+    """Vietnamese text in plain ASCII: marks dropped, đ -> d ("Bản tin sáng" -> "Ban tin sang")."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
 def safe_label(label: str) -> str:
     """`label` as a portable file name: ASCII letters, digits, `.`, `_`, `-` only.
 
     Vietnamese letters lose their marks (đ -> d) so "Bản tin sáng" becomes "Ban-tin-sang".
     """
-    text = label.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = _UNSAFE.sub("-", text).strip(".-_")
+    text = _UNSAFE.sub("-", ascii_fold(label)).strip(".-_")
     return text[:120] or "programme"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,7 +53,6 @@ SYLLABLES_PER_SECOND = 2.5   # a deliberate announcer's pace, for overlap estima
 
 def _fold(text: str) -> str:
     """Lowercase without Vietnamese diacritics or spaces, so 'Thứ 2' matches 'thu2'."""
-    import unicodedata
     text = text.replace("đ", "d").replace("Đ", "D")
     stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
     return re.sub(r"[\s_]+", "", stripped.lower())
@@ -674,8 +674,6 @@ def estimated_seconds(slot: Slot, bulletins: dict[str, Bulletin]) -> float:
 
 def _warn_overlaps(reader: _Reader, slots: list[Slot], bulletins: dict[str, Bulletin]) -> None:
     """Warn when two enabled slots would be on air at the same time on some day."""
-    from datetime import datetime
-
     active = [s for s in slots if s.enabled]
     for i, first in enumerate(active):
         for second in active[i + 1:]:
