@@ -289,11 +289,14 @@ class Station:
         with self._lock:
             self._plan(now)
 
+    def _record(self, occ: Occurrence, **fields) -> None:
+        """A complete as-run row for an occurrence that never reached the air."""
+        self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name, bulletins=occ.bulletins,
+                          priority=occ.priority(self.schedule).label, scheduled=occ.start, **fields)
+
     def _record_missed(self, occ: Occurrence) -> None:
         minutes = int(self.schedule.station.catch_up.total_seconds() // 60)
-        self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name, bulletins=occ.bulletins,
-                          priority=occ.priority(self.schedule).label, scheduled=occ.start,
-                          status=Status.MISSED, error=i18n.tr("onair.missed_note", minutes=minutes))
+        self._record(occ, status=Status.MISSED, error=i18n.tr("onair.missed_note", minutes=minutes))
         self._cued[occ.key] = occ.start
         log.error("missed %s (scheduled %s)", occ.key, occ.start.isoformat())
 
@@ -354,9 +357,7 @@ class Station:
                               start_at=occ.start if occ.start > now else None, order=self._order(occ))
             except Exception as exc:   # never drop an occurrence without a row
                 log.exception("could not cue %s", occ.key)
-                self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name,
-                                  bulletins=occ.bulletins, priority=occ.priority(self.schedule).label,
-                                  scheduled=occ.start, status=Status.FAILED, ended=now, error=str(exc) or repr(exc))
+                self._record(occ, status=Status.FAILED, ended=now, error=str(exc) or repr(exc))
                 self._cued[occ.key] = occ.start
                 return
             self._cued[occ.key] = occ.start
