@@ -21,11 +21,13 @@ import yaml
 from broadcaster import i18n
 from broadcaster.errors import ScheduleError
 from broadcaster.schedule import messages as _messages  # noqa: F401  (registers the catalogue)
+from broadcaster.problems import ERROR, WARNING, Location, Problem
 from broadcaster.schedule.model import (
-    NO_JINGLE, Bulletin, DateRange, Location, Priority, ProgrammeSettings, Schedule, Slot,
-    SpeechSettings, Station,
+    NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
+    Station,
 )
-from broadcaster.schedule.problems import ERROR, WARNING, Problem
+from broadcaster.text import Normalizer, load_dictionary
+from broadcaster.yamlsource import YamlMessages, compose_file, node_location
 
 WEEKDAYS = {
     "mon": 1, "monday": 1, "t2": 1, "thu2": 1,
@@ -103,11 +105,11 @@ class _Reader:
 
     # -- reporting ---------------------------------------------------------------------------
     def at(self, node: yaml.Node) -> Location:
-        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+        return node_location(self.path, node)
 
     def report(self, node: yaml.Node | Location, message: str, /, severity: str = ERROR, **params: Any) -> None:
         where = node if isinstance(node, Location) else self.at(node)
-        self.problems.append(Problem(where.path, where.line, where.column, message, params, severity))
+        self.problems.append(Problem.at(where, message, params, severity))
 
     # -- node access -------------------------------------------------------------------------
     def value(self, node: yaml.Node) -> Any:
@@ -225,29 +227,14 @@ class _Reader:
         return candidate
 
 
-def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
-    """The file's root node, or the problem that prevented reading it."""
-    try:
-        source = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return None, [Problem(path, 1, 1, "schedule.not_found")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(path, 1, 1, "schedule.unreadable", {"detail": str(exc)})]
-    try:
-        return yaml.compose(source, Loader=yaml.SafeLoader), []
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = " ".join(filter(None, [exc.context, exc.problem]))
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [Problem(path, line, column, "yaml.syntax", {"detail": detail})]
-    except yaml.YAMLError as exc:
-        return None, [Problem(path, 1, 1, "yaml.syntax", {"detail": str(exc)})]
+_MESSAGES = YamlMessages(not_found="schedule.not_found", unreadable="schedule.unreadable",
+                         syntax="yaml.syntax")
 
 
 def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
     """Load and validate; returns the schedule (None if any error) and every problem found."""
     path = Path(path).absolute()
-    root, problems = compose(path)
+    root, problems = compose_file(path, _MESSAGES)
     if problems:
         return None, problems
     reader = _Reader(path)
@@ -413,10 +400,6 @@ def _programme(reader: _Reader, node: yaml.Node) -> ProgrammeSettings | None:
 
 def _check_dictionary(reader: _Reader, path: Path) -> None:
     """The station's pronunciation dictionary is validated with the schedule."""
-    try:
-        from broadcaster.text import load_dictionary
-    except ImportError:
-        return
     _, problems = load_dictionary(path)
     reader.problems.extend(problems)
 
@@ -709,8 +692,6 @@ def _first_common_day(first: Slot, second: Slot) -> date | None:
 def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], station: Station) -> None:
     """Tokens the normalizer cannot read confidently become warnings at their place in the text."""
     checker = _text_checker(station)
-    if checker is None:
-        return
     for bulletin in bulletins.values():
         if not bulletin.text:
             continue
@@ -723,11 +704,7 @@ def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], stati
                           token=finding.token, reason=finding.reason)
 
 
-def _text_checker(station: Station) -> Callable | None:
-    try:
-        from broadcaster.text import Normalizer, load_dictionary
-    except ImportError:
-        return None
+def _text_checker(station: Station) -> Callable:
     overrides = load_dictionary(station.pronunciations)[0] if station.pronunciations else None
     return Normalizer(overrides).check
 

@@ -12,6 +12,8 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from broadcaster.problems import Location
+
 
 class Priority(enum.IntEnum):
     """Bulletin levels of Circular 39/2020/TT-BTTTT, valued like obplayer's priority stack."""
@@ -30,18 +32,6 @@ class Priority(enum.IntEnum):
 
 
 NO_JINGLE = "none"
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a value stands in the schedule file (1-based line and column)."""
-
-    path: Path
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broadcaster.problems import Location
 from broadcaster.schedule.model import (
-    Bulletin, DateRange, Location, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings, Station,
+    Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings, Station,
 )
 
 log = logging.getLogger(__name__)

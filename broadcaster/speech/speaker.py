@@ -27,6 +27,7 @@ import numpy as np
 
 from broadcaster import i18n
 from broadcaster.errors import SpeechError, TextError
+from broadcaster.problems import ERROR
 from broadcaster.schedule.model import Schedule, SpeechSettings
 from broadcaster.speech import audio
 from broadcaster.speech import messages as _messages  # noqa: F401
@@ -35,6 +36,7 @@ from broadcaster.speech.cache import CacheEntry, SpeechCache, cache_key
 from broadcaster.speech.espeak import EspeakEngine
 from broadcaster.speech.gtts_engine import GttsEngine
 from broadcaster.speech.split import Piece, split_text
+from broadcaster.text import Normalizer, load_dictionary
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +261,10 @@ def default_speaker(cache_dir: Path, engines: Sequence[str] | None = None,
 
 def make_normalizer(pronunciations: Path | None) -> Callable[[str], str]:
     """`broadcaster.text.Normalizer(...).normalize` with the station's dictionary, if it has one."""
-    from broadcaster.text import Normalizer, load_dictionary
-
     overrides: dict[str, str] = {}
     if pronunciations is not None:
         overrides, problems = load_dictionary(pronunciations)
-        errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+        errors = [p for p in problems if p.severity == ERROR]
         if errors:
             raise TextError(i18n.tr("speech.dictionary.invalid", path=pronunciations,
                                     problems="\n".join(p.format() for p in errors)))

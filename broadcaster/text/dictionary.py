@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from broadcaster import i18n
-from broadcaster.schedule.problems import Problem
+from broadcaster.problems import Problem
+from broadcaster.yamlsource import YamlMessages, compose_file, node_location
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -36,8 +37,12 @@ i18n.register({
 })
 
 
+_MESSAGES = YamlMessages(not_found="dictionary.not_found", unreadable="dictionary.unreadable",
+                         syntax="dictionary.syntax")
+
+
 def _at(path: Path, node: yaml.Node, message: str, **params: object) -> Problem:
-    return Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, message, dict(params))
+    return Problem.at(node_location(path, node), message, params)
 
 
 def load_dictionary(path: Path) -> tuple[dict[str, str], list[Problem]]:
@@ -47,21 +52,9 @@ def load_dictionary(path: Path) -> tuple[dict[str, str], list[Problem]]:
     warns can still use the good ones.
     """
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return {}, [Problem(path, 1, 1, "dictionary.not_found")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, [Problem(path, 1, 1, "dictionary.unreadable", {"detail": str(exc)})]
-    try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = " ".join(filter(None, [exc.context, exc.problem]))
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return {}, [Problem(path, line, column, "dictionary.syntax", {"detail": detail})]
-    except yaml.YAMLError as exc:
-        return {}, [Problem(path, 1, 1, "dictionary.syntax", {"detail": str(exc)})]
+    root, problems = compose_file(path, _MESSAGES)
+    if problems:
+        return {}, problems
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
         return {}, []
     if not isinstance(root, yaml.MappingNode):

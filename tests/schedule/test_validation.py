@@ -5,7 +5,7 @@ import pytest
 from broadcaster import i18n
 from broadcaster.errors import ScheduleError
 from broadcaster.schedule import check_schedule, load_schedule
-from broadcaster.schedule.problems import WARNING
+from broadcaster.problems import WARNING
 from tests.schedule.conftest import BASE
 
 

@@ -1,5 +1,7 @@
 """Station pronunciation dictionaries: good entries load, every problem at its line and column."""
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -102,3 +104,10 @@ def test_messages_in_both_languages(tmp_path, language, text):
         assert problem.message == text
     finally:
         i18n.set_language(None)
+
+
+def test_text_stage_stands_without_the_schedule_stage():
+    """The schedule imports the normalizer at the top; the normalizer must not need the schedule back."""
+    probe = "import sys, broadcaster.text; print(sorted(m for m in sys.modules if m.startswith('broadcaster.schedule')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

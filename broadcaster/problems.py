@@ -1,5 +1,7 @@
-"""A problem found in an operator's file, printed as `FILE:LINE:COL: message`.
+"""A problem found in an operator's file, printed as `FILE:LINE:COL: message`, and where it stands.
 
+Every stage that reads an operator's file (the schedule, the pronunciation dictionary) reports
+through these two types, so they live outside any one stage and each imports them at the top.
 Problems carry a message key and parameters rather than text, so the same problem prints in
 Vietnamese or English (`broadcaster.i18n`) and tests can assert the key.
 """
@@ -21,6 +23,18 @@ i18n.register({
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a value stands in an operator's file (1-based line and column)."""
+
+    path: Path
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
 class Problem:
     path: Path
     line: int                      # 1-based
@@ -28,6 +42,10 @@ class Problem:
     key: str                       # message key in the i18n catalogue
     params: dict = field(default_factory=dict, compare=False)
     severity: str = ERROR
+
+    @classmethod
+    def at(cls, where: Location, key: str, params: dict | None = None, severity: str = ERROR) -> "Problem":
+        return cls(where.path, where.line, where.column, key, dict(params or {}), severity)
 
     @property
     def message(self) -> str:
