@@ -22,6 +22,7 @@ from broadcaster import i18n
 from broadcaster.errors import ScheduleError
 from broadcaster.schedule import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.problems import ERROR, WARNING, Location, Problem
+from broadcaster.schedule import outputs
 from broadcaster.schedule.model import (
     NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
     Station,
@@ -42,12 +43,14 @@ SPEECH_ENGINES = ("gtts", "espeak-ng")
 VOICINGS = ("horn", "flat")
 TOP_KEYS = ("station", "bulletins", "slots")
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
-                "programme", "state_dir", "catch_up", "prerender", "pronunciations")
+                "programme", "state_dir", "catch_up", "prerender", "pronunciations",
+                "outputs", "zones", "stream", "secrets", "relay_gap")
 SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
                   "pause_between_bulletins", "pause_before_jingle")
-BULLETIN_KEYS = ("title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro")
-SLOT_KEYS = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play")
+BULLETIN_KEYS = ("title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro",
+                 "relay", "duration")
+SLOT_KEYS = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play", "zones")
 BULLETIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TIME_TEXT = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 SYLLABLES_PER_SECOND = 2.5   # a deliberate announcer's pace, for overlap estimates
@@ -249,7 +252,7 @@ def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
 
     station = _station(reader, top.get("station"), folder)
     bulletins = _bulletins(reader, top.get("bulletins"), folder, station)
-    slots = _slots(reader, top.get("slots"), bulletins)
+    slots = _slots(reader, top.get("slots"), bulletins, station.zones if station else {})
     if station is None or any(p.severity == ERROR for p in reader.problems):
         if not any(p.severity == ERROR for p in reader.problems):   # never fail without saying why
             reader.report(Location(path, 1, 1), "key.missing", key="station", section=i18n.tr("section.top"))
@@ -332,6 +335,10 @@ def _station(reader: _Reader, entry, folder: Path) -> Station | None:
         settings["pronunciations"] = reader.file(fields["pronunciations"][1], "pronunciations", folder)
         if settings["pronunciations"] is not None:
             _check_dictionary(reader, settings["pronunciations"])
+    outputs.read_station(reader, fields, folder, settings)
+    if "outputs" in settings:
+        settings["outputs"] = tuple(_output_spec(spec, folder) for spec in settings["outputs"])
+        settings["output"] = _output_spec(settings.get("output", "default"), folder)
 
     settings = {k: v for k, v in settings.items() if v is not None}
     if "jingles" in settings:
@@ -433,7 +440,7 @@ def _bulletin(reader: _Reader, bulletin_id: str, id_node: yaml.Node, node: yaml.
             reader.report(id_node, "bulletin.source", bulletin=bulletin_id)
         return None
     fields = reader.items(node, i18n.tr("section.bulletin", name=bulletin_id), BULLETIN_KEYS)
-    sources = [k for k in ("text", "text_file", "audio") if k in fields]
+    sources = [k for k in ("text", "text_file", "audio", "relay") if k in fields]
     values: dict[str, Any] = {"id": bulletin_id, "title": bulletin_id, "location": reader.at(id_node)}
     if len(sources) != 1:
         reader.report(id_node, "bulletin.source", bulletin=bulletin_id)
@@ -460,8 +467,9 @@ def _bulletin(reader: _Reader, bulletin_id: str, id_node: yaml.Node, node: yaml.
             if text is not None and not text.strip():
                 reader.report(fields["text_file"][1], "bulletin.empty_text", bulletin=bulletin_id)
             values.update(text=text, text_file=path)
-    else:
+    elif sources[0] == "audio":
         values["audio"] = reader.file(fields["audio"][1], "audio", folder)
+    outputs.read_relay(reader, bulletin_id, id_node, fields, values)
     if "title" in fields:
         values["title"] = reader.text(fields["title"][1], "title") or bulletin_id
     if "priority" in fields:
@@ -495,7 +503,7 @@ def _jingle_ref(reader: _Reader, node: yaml.Node, key: str, station: Station | N
 
 # -- slots -------------------------------------------------------------------------------------
 
-def _slots(reader: _Reader, entry, bulletins: dict[str, Bulletin]) -> list[Slot]:
+def _slots(reader: _Reader, entry, bulletins: dict[str, Bulletin], zones: dict[str, str]) -> list[Slot]:
     slots: list[Slot] = []
     if entry is None:
         return slots
@@ -503,7 +511,7 @@ def _slots(reader: _Reader, entry, bulletins: dict[str, Bulletin]) -> list[Slot]
     items = reader.sequence(node, "slots") or []
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items, start=1):
-        slot = _slot(reader, item, index, bulletins)
+        slot = _slot(reader, item, index, bulletins, zones)
         if slot is None:
             continue
         if slot.name in first_seen:
@@ -514,7 +522,8 @@ def _slots(reader: _Reader, entry, bulletins: dict[str, Bulletin]) -> list[Slot]
     return slots
 
 
-def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bulletin]) -> Slot | None:
+def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bulletin],
+          zones: dict[str, str]) -> Slot | None:
     label = f"#{index}"
     if not isinstance(node, yaml.MappingNode):
         reader.report(node, "type.mapping", key=f"slots {label}")
@@ -616,11 +625,15 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
                               hint=reader.hint(bulletin_id, bulletins))
                 ok = False
             play.append(bulletin_id)
+    slot_zones: tuple[str, ...] = ()
+    if "zones" in fields:
+        slot_zones, zones_ok = outputs.read_slot_zones(reader, fields["zones"][1], label, zones)
+        ok = ok and zones_ok
     if not ok or not times or not play:
         return None
     slot = Slot(name=label, at=tuple(times), play=tuple(play), days=None if dates else days,
                 dates=tuple(sorted(set(dates))), start=start, until=until,
-                exceptions=tuple(exceptions), enabled=enabled, location=reader.at(node))
+                exceptions=tuple(exceptions), enabled=enabled, location=reader.at(node), zones=slot_zones)
     if enabled and dates and not any(slot.airs_on(day) for day in slot.dates):
         reader.report(node, "slot.never", slot=label, severity=WARNING)
     return slot
@@ -646,10 +659,13 @@ def _date_range(reader: _Reader, node: yaml.Node) -> DateRange | None:
 # -- warnings ----------------------------------------------------------------------------------
 
 def estimated_seconds(slot: Slot, bulletins: dict[str, Bulletin]) -> float:
-    """A rough air length from syllable counts, for overlap warnings only."""
+    """A rough air length from syllable counts (a relay's own duration), for overlap warnings only."""
     total = 0.0
     for bulletin_id in slot.play:
         bulletin = bulletins[bulletin_id]
+        if bulletin.duration is not None:
+            total += bulletin.duration.total_seconds()
+            continue
         words = len((bulletin.text or "").split())
         total += (words / SYLLABLES_PER_SECOND + 8) * bulletin.repeat
     return total

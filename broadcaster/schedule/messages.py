@@ -83,8 +83,8 @@ i18n.register({
         "mã bản tin '{value}' chỉ được dùng chữ không dấu, số, '-', '_' và '.'",
         "bulletin id '{value}' may only use letters without accents, digits, '-', '_' and '.'"),
     "bulletin.source": (
-        "bản tin '{bulletin}' cần đúng một trong 'text', 'text_file', 'audio'",
-        "bulletin '{bulletin}' needs exactly one of 'text', 'text_file', 'audio'"),
+        "bản tin '{bulletin}' cần đúng một trong 'text', 'text_file', 'audio', 'relay'",
+        "bulletin '{bulletin}' needs exactly one of 'text', 'text_file', 'audio', 'relay'"),
     "bulletin.empty_text": (
         "bản tin '{bulletin}' không có nội dung", "bulletin '{bulletin}' has no text"),
     "bulletin.unknown_jingle": (

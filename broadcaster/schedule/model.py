@@ -57,6 +57,14 @@ class ProgrammeSettings:
 
 
 @dataclass(frozen=True)
+class StreamSettings:
+    """`station.stream`: how programmes are encoded for Icecast mounts (always mono)."""
+
+    format: str = "mp3"                 # "mp3" (libmp3lame) or "opus" (libopus in Ogg)
+    bitrate: int = 64                   # kbit/s
+
+
+@dataclass(frozen=True)
 class Station:
     name: str
     timezone: ZoneInfo
@@ -70,11 +78,19 @@ class Station:
     catch_up: timedelta = timedelta(minutes=10)
     prerender: timedelta = timedelta(minutes=30)
     pronunciations: Path | None = None  # the station's own reading dictionary (YAML)
+    # Where air goes: sound devices, `file:DIR`, `icecast://user@host:port/mount` (see schedule/outputs).
+    outputs: tuple[str, ...] = ("default",)
+    zones: dict[str, str] = field(default_factory=dict)        # hamlet zone -> its Icecast mount URL
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    secrets: Path | None = None
+    # "user@host:port" -> Icecast source password; repr=False keeps them out of logs and tracebacks.
+    passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    relay_gap: float = 15.0             # seconds of a relay gap before the spoken notice
 
 
 @dataclass(frozen=True)
 class Bulletin:
-    """One item to read or play. Exactly one of `text` and `audio` is set.
+    """One item to read or play. Exactly one of `text`, `audio` and `relay` is set.
 
     `intro`/`outro` hold a jingle name, `NO_JINGLE`, or None for the station default
     (the jingle named "intro"/"outro" when the station has one).
@@ -90,6 +106,8 @@ class Bulletin:
     intro: str | None = None
     outro: str | None = None
     location: Location | None = None
+    relay: str | None = None            # a live stream URL (http, https, icecast) to relay instead
+    duration: timedelta | None = None   # how long a relay stays on air (required for relays)
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,7 @@ class Slot:
 
     `days` holds ISO weekday numbers (1 = Monday ... 7 = Sunday); None means every day.
     When `dates` is non-empty the slot airs on those dates only and `days` is None.
+    `zones` empty means every output and zone; otherwise only those zones' mounts.
     """
 
     name: str
@@ -121,6 +140,7 @@ class Slot:
     exceptions: tuple[DateRange, ...] = ()
     enabled: bool = True
     location: Location | None = None
+    zones: tuple[str, ...] = ()
 
     def airs_on(self, day: date) -> bool:
         """Whether this slot has broadcasts on `day` (ignores `enabled`)."""

@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo
 from broadcaster.problems import Location
 from broadcaster.schedule.model import (
     Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings, Station,
+    StreamSettings,
 )
+from broadcaster.schedule.outputs import load_passwords
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1   # bump when the model changes shape; an old snapshot is then ignored, not misread
+FORMAT = 2   # bump when the model changes shape; an old snapshot is then ignored, not misread
 
 
 def snapshot_path(schedule_path: Path) -> Path:
@@ -70,6 +72,16 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value is not None else None
 
 
+def _passwords(secrets: Path | None) -> dict[str, str]:
+    """The secrets file's passwords as it reads now; none when it is missing or broken."""
+    if secrets is None:
+        return {}
+    passwords, problems = load_passwords(secrets)
+    for problem in problems:
+        log.warning("%s", problem.format())
+    return passwords
+
+
 def _location_to(location: Location | None) -> list | None:
     return [str(location.path), location.line, location.column] if location else None
 
@@ -90,12 +102,16 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
             "programme": vars(station.programme),
             "catch_up": station.catch_up.total_seconds(), "prerender": station.prerender.total_seconds(),
             "pronunciations": str(station.pronunciations) if station.pronunciations else None,
+            # Passwords are not copied here: they are read again from the 0600 secrets file.
+            "outputs": list(station.outputs), "zones": station.zones, "stream": vars(station.stream),
+            "secrets": str(station.secrets) if station.secrets else None, "relay_gap": station.relay_gap,
         },
         "bulletins": [
             {"id": b.id, "title": b.title, "text": b.text,
              "text_file": str(b.text_file) if b.text_file else None,
              "audio": str(b.audio) if b.audio else None, "priority": b.priority.label,
-             "repeat": b.repeat, "intro": b.intro, "outro": b.outro, "location": _location_to(b.location)}
+             "repeat": b.repeat, "intro": b.intro, "outro": b.outro, "location": _location_to(b.location),
+             "relay": b.relay, "duration": b.duration.total_seconds() if b.duration else None}
             for b in schedule.bulletins.values()],
         "slots": [
             {"name": s.name, "at": [t.isoformat() for t in s.at], "play": list(s.play),
@@ -104,7 +120,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
              "start": s.start.isoformat() if s.start else None,
              "until": s.until.isoformat() if s.until else None,
              "exceptions": [[r.first.isoformat(), r.last.isoformat()] for r in s.exceptions],
-             "enabled": s.enabled, "location": _location_to(s.location)}
+             "enabled": s.enabled, "location": _location_to(s.location), "zones": list(s.zones)}
             for s in schedule.slots],
     }
 
@@ -119,11 +135,15 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
         programme=ProgrammeSettings(**st["programme"]),
         catch_up=timedelta(seconds=st["catch_up"]), prerender=timedelta(seconds=st["prerender"]),
         pronunciations=_path(st["pronunciations"]),
+        outputs=tuple(st["outputs"]), zones=st["zones"], stream=StreamSettings(**st["stream"]),
+        secrets=_path(st["secrets"]), passwords=_passwords(_path(st["secrets"])), relay_gap=st["relay_gap"],
     )
     bulletins = {
         b["id"]: Bulletin(id=b["id"], title=b["title"], text=b["text"], text_file=_path(b["text_file"]),
                           audio=_path(b["audio"]), priority=Priority.parse(b["priority"]), repeat=b["repeat"],
-                          intro=b["intro"], outro=b["outro"], location=_location_from(b["location"]))
+                          intro=b["intro"], outro=b["outro"], location=_location_from(b["location"]),
+                          relay=b["relay"],
+                          duration=timedelta(seconds=b["duration"]) if b["duration"] is not None else None)
         for b in data["bulletins"]}
     slots = tuple(
         Slot(name=s["name"], at=tuple(time.fromisoformat(t) for t in s["at"]), play=tuple(s["play"]),
@@ -132,6 +152,6 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
              start=date.fromisoformat(s["start"]) if s["start"] else None,
              until=date.fromisoformat(s["until"]) if s["until"] else None,
              exceptions=tuple(DateRange(date.fromisoformat(a), date.fromisoformat(b)) for a, b in s["exceptions"]),
-             enabled=s["enabled"], location=_location_from(s["location"]))
+             enabled=s["enabled"], location=_location_from(s["location"]), zones=tuple(s["zones"]))
         for s in data["slots"])
     return Schedule(path=Path(data["path"]), station=station, bulletins=bulletins, slots=slots)
