@@ -13,14 +13,22 @@ epoch for range queries.
 from __future__ import annotations
 
 import enum
+import itertools
+import json
 import logging
+import os
 import sqlite3
 import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from broadcaster import i18n
+from broadcaster.asrun.check import inspect, integrity, move_aside
+from broadcaster.asrun.journal import Journal, default_folders
 from broadcaster.errors import AsRunError
 
 log = logging.getLogger(__name__)
@@ -37,6 +45,36 @@ i18n.register({
     "asrun.read_failed": (
         "Không đọc được nhật ký phát thanh {path}: {detail}.",
         "Cannot read the as-run log {path}: {detail}.",
+    ),
+    "asrun.damaged": (
+        "NHẬT KÝ PHÁT THANH HỎNG: {path}: {reason}. Đã chuyển sang {moved} và mở nhật ký mới; "
+        "buổi nào không rõ đã phát hay chưa sẽ không phát lại mà ghi là bị lỡ.",
+        "AS-RUN LOG DAMAGED: {path}: {reason}. Moved to {moved} and a new log started; "
+        "anything that may already have aired is not aired again but logged missed.",
+    ),
+    "asrun.damaged_stuck": (
+        "nhật ký {path} hỏng ({reason}) và không chuyển đi được ({detail}).",
+        "the log {path} is damaged ({reason}) and cannot be moved aside ({detail}).",
+    ),
+    "asrun.fault": (
+        "LỖI GHI NHẬT KÝ PHÁT THANH: {detail} Chương trình vẫn phát; các dòng nhật ký được giữ trong "
+        "bộ nhớ và sổ tạm, thử ghi lại mỗi {every:g} giây.",
+        "AS-RUN LOG WRITE FAULT: {detail} Programmes keep airing; rows are kept in memory and in the "
+        "journal and written again every {every:g} s.",
+    ),
+    "asrun.fault_over": (
+        "Nhật ký phát thanh {path} ghi được trở lại: đã ghi {count} thay đổi đang chờ.",
+        "The as-run log {path} is writable again: {count} waiting change(s) written.",
+    ),
+    "asrun.journal_found": (
+        "Tìm thấy {count} dòng nhật ký phát thanh chưa ghi từ lần chạy trước; đang ghi vào nhật ký.",
+        "Found {count} as-run change(s) an earlier run could not write; writing them to the log.",
+    ),
+    "asrun.closed_pending": (
+        "Dừng khi nhật ký phát thanh chưa ghi được: {count} thay đổi nằm trong sổ tạm {journal}, "
+        "sẽ được ghi khi khởi động lại.",
+        "Stopping while the as-run log cannot be written: {count} change(s) are in the journal "
+        "{journal} and will be written at the next start.",
     ),
     "asrun.naive_time": (
         "Thời điểm {value} thiếu múi giờ.",
@@ -132,38 +170,259 @@ _COLUMNS = "id, key, kind, slot, bulletins, priority, scheduled, started, ended,
 _SEPARATOR = "\n"   # bulletin ids are YAML keys; a newline cannot appear in one
 
 
+_AIRED = (Status.PLAYED.value, Status.LATE.value)
+LAST_GOOD_NAME = "asrun-last-good.json"
+LAST_GOOD_KEEP = 1000     # aired keys kept: weeks of slots, more than the daemon's 7-day look-back
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A damaged log found at start-up: why, and where it was moved (None if it could not be)."""
+
+    reason: str
+    moved_to: Path | None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The as-run log cannot be written right now; rows wait in memory (and in the journal)."""
+
+    message: str
+    since: datetime
+    pending: int
+    journal: Path | None
+
+    def to_json(self) -> dict:
+        return {"message": self.message, "since": iso(self.since), "pending": self.pending,
+                "journal": str(self.journal) if self.journal else None}
+
+
 class AsRunLog:
     """The SQLite as-run log at `path` (usually `station.state_dir / "asrun.sqlite3"`).
 
     One connection shared by the daemon's threads behind a lock; every change is its own
-    committed transaction.
+    committed transaction. The daemon's log (`readonly=False`) never raises on a write: a
+    change the disk refuses (full, read-only, the log being replaced) is kept in memory and in
+    the journal, reported once (`fault`, one log line), retried every `retry_every` seconds
+    and written, in order, as soon as the log takes it; reads see it meanwhile. At open, a
+    truncated, corrupt or unreadable log is moved aside and a fresh one started
+    (`replaced`), and what the journal kept from an earlier run is written first.
+    `readonly=True` (the `history` command) changes nothing and raises `AsRunError` instead.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, journal_folders: list[Path] | None = None,
+                 retry_every: float = 5.0, clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        self.retry_every = retry_every
+        self._clock = clock or (lambda: datetime.now().astimezone())
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None   # read-only view of a log we cannot write
+        self._run = uuid.uuid4().hex[:12]                  # tells this run's journal entries apart
+        self._pending: dict[int, dict] = {}               # handle (< 0) -> a row not in SQLite yet
+        self._updates: dict[int, dict] = {}               # row id -> changes not in SQLite yet
+        self._alias: dict[int, int] = {}                  # handle -> row id once written
+        self._known: dict[int, tuple[str, float]] = {}    # row id -> (key, scheduled UTC) of rows written here
+        self._handles = itertools.count(-1, -1)
+        self._fault: tuple[str, datetime] | None = None
+        self._stop = threading.Event()
+        self._retry: threading.Thread | None = None
+        self.replaced: Replacement | None = None
+        self._journal = Journal(self.path, journal_folders or default_folders(self.path.parent))
+        self._last_good = self.path.with_name(LAST_GOOD_NAME)
+        self._aired: dict[str, float] = {}                # key -> scheduled (UTC epoch) of aired rows
+        if readonly:
+            self._open_readonly()
+            return
+        self._aired = self._read_last_good()
+        with self._lock:
+            self._open()
+            self._replay_journal()
+
+    # -- opening -------------------------------------------------------------------------------
+    def _open_readonly(self) -> None:
+        reason = inspect(self.path)
+        if reason is not None:
+            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=reason))
+        try:
+            self._db = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?mode=ro", uri=True,
+                                       check_same_thread=False, timeout=10.0)
+            damage = integrity(self._db)
+        except sqlite3.Error as exc:
+            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
+        if damage is not None:
+            self._db.close()
+            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=damage))
+
+    def _open(self) -> bool:
+        """Open (or reopen) the log for writing, replacing a damaged file; lock held. True if open."""
+        self._close_connections()
+        reason = inspect(self.path)
+        if reason is not None and not self._replace(reason):
+            return False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                                       timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL syncs the WAL on every commit: a row survives a power cut, not only a kill -9.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            db = self._connect()
+            damage = integrity(db)
+            if damage is not None:
+                db.close()
+                if not self._replace(damage):
+                    return False
+                db = self._connect()
         except (OSError, sqlite3.Error) as exc:
-            raise AsRunError(i18n.tr("asrun.open_failed", path=self.path, detail=exc)) from exc
+            self._failed(i18n.tr("asrun.open_failed", path=self.path, detail=exc))
+            self._open_reader()
+            return False
+        self._db = db
+        return True
 
-    def _write(self, sql: str, params: tuple) -> int:
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL syncs the WAL on every commit: a row survives a power cut, not only a kill -9.
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_reader(self) -> None:
+        """A read-only view of a sound log on a disk that refuses writes (what aired stays known)."""
+        if not self.path.exists() or inspect(self.path) is not None:
+            return
+        try:
+            self._reader = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?immutable=1", uri=True,
+                                           check_same_thread=False)
+            self._reader.execute("SELECT count(*) FROM asrun").fetchone()
+        except sqlite3.Error:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = None
+
+    def _replace(self, reason: str) -> bool:
+        """Move a damaged log aside and say so loudly (once); False when it cannot even be moved."""
+        try:
+            moved: Path | None = move_aside(self.path, self._clock())
+        except OSError as exc:
+            self.replaced = Replacement(reason, None)
+            self._failed(i18n.tr("asrun.damaged_stuck", path=self.path, reason=reason, detail=exc.strerror or exc))
+            return False
+        log.error("%s", i18n.tr("asrun.damaged", path=self.path, reason=reason, moved=moved))
+        self.replaced = Replacement(reason, moved)
+        return True
+
+    def _close_connections(self) -> None:
+        for db in (self._db, self._reader):
+            if db is not None:
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+        self._db = self._reader = None
+
+    # -- faults --------------------------------------------------------------------------------
+    @property
+    def fault(self) -> Fault | None:
+        """The write fault in progress (for `status` and the log), or None when all is written."""
         with self._lock:
-            try:
-                cursor = self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise AsRunError(i18n.tr("asrun.write_failed", path=self.path, detail=exc)) from exc
-            return cursor.lastrowid if cursor.lastrowid is not None else 0
+            if self._fault is None:
+                return None
+            return Fault(self._fault[0], self._fault[1], len(self._pending) + len(self._updates),
+                         self._journal.path)
+
+    def _failed(self, message: str) -> None:
+        """Note a write fault (lock held): one log line when it begins, then a retry thread."""
+        if self._fault is not None:
+            return
+        self._fault = (message, self._clock())
+        log.error("%s", i18n.tr("asrun.fault", detail=message, every=self.retry_every))
+        if self._retry is None or not self._retry.is_alive():
+            self._retry = threading.Thread(target=self._retry_loop, name="asrun-retry", daemon=True)
+            self._retry.start()
+
+    def _retry_loop(self) -> None:
+        while not self._stop.wait(self.retry_every):
+            with self._lock:
+                if self._fault is None:
+                    return
+                self._flush()
+
+    # -- writing -------------------------------------------------------------------------------
+    def _flush(self) -> bool:
+        """Write what waits in memory (lock held); True when the log is open and nothing waits."""
+        if self._db is None and not self._open():
+            return False
+        if not self._pending and not self._updates:
+            self._healthy(0)
+            return True
+        written: dict[int, int] = {}
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for handle, fields in self._pending.items():
+                written[handle] = self._insert_row(fields)
+            for row_id, change in self._updates.items():
+                self._update_row(row_id, change)
+            self._db.execute("COMMIT")
+        except (OSError, sqlite3.Error) as exc:
+            self._rollback()
+            self._write_failed(exc)
+            return False
+        count = len(self._pending) + len(self._updates)
+        for handle, row_id in written.items():
+            self._alias[handle] = row_id
+            self._known[row_id] = (self._pending[handle]["key"], self._pending[handle]["scheduled_utc"])
+        self._pending.clear()
+        self._updates.clear()
+        self._journal.clear()
+        self._healthy(count)
+        return True
+
+    def _healthy(self, count: int) -> None:
+        if self._fault is not None:
+            log.warning("%s", i18n.tr("asrun.fault_over", path=self.path, count=count))
+            self._fault = None
+
+    def _rollback(self) -> None:
+        try:
+            if self._db is not None and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def _write_failed(self, exc: Exception) -> None:
+        self._failed(i18n.tr("asrun.write_failed", path=self.path, detail=exc))
+        # A full disk clears on its own and the connection stays good; anything else (read-only
+        # remount, a log deleted or replaced under us) needs a fresh open, with its checks.
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_FULL":
+            self._close_connections()
+
+    def _insert_row(self, fields: dict) -> int:
+        """INSERT one row (in the caller's transaction); an identical row replayed twice is not doubled."""
+        existing = self._db.execute(
+            "SELECT id FROM asrun WHERE key = ? AND kind = ? AND scheduled = ? AND started IS ? AND status = ?",
+            (fields["key"], fields["kind"], fields["scheduled"], fields["started"], fields["status"]),
+        ).fetchone() if fields.get("replayed") else None
+        if existing:
+            return existing[0]
+        names = [c for c in _WRITTEN if c in fields]
+        cursor = self._db.execute(
+            f"INSERT INTO asrun ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            tuple(fields[c] for c in names))
+        return cursor.lastrowid
+
+    def _update_row(self, row_id: int, change: dict) -> None:
+        names = [c for c in ("ended", "status", "error", "started") if c in change]
+        self._db.execute(
+            f"UPDATE asrun SET {', '.join(f'{c} = ?' for c in names)} WHERE id = ? AND (? IS NULL OR key = ?)",
+            (*(change[c] for c in names), row_id, change.get("key"), change.get("key")))
+
+    def _keep(self, change: dict) -> None:
+        """Journal one change the log could not take (lock held)."""
+        if self._journal.append({"run": self._run, **change}) is None and not self._journal.full:
+            log.debug("no disk took the as-run journal entry; it stays in memory")
 
     def _insert(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
                 scheduled: datetime, status: Status, started: datetime | None,
@@ -172,18 +431,37 @@ class AsRunLog:
         for value in (started, ended):
             if value is not None:
                 _aware(value)
-        row_id = self._write(
-            "INSERT INTO asrun (key, kind, slot, bulletins, priority, scheduled, scheduled_utc, "
-            "started, ended, status, engine, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, kind, slot, _SEPARATOR.join(bulletins), str(priority), iso(scheduled),
-             scheduled.timestamp(), iso(started), iso(ended), Status(status).value, engine, error),
-        )
-        log.debug("as-run row %s: %s %s", row_id, key, Status(status).value)
-        return row_id
+        fields = dict(key=key, kind=kind, slot=slot, bulletins=_SEPARATOR.join(bulletins), priority=str(priority),
+                      scheduled=iso(scheduled), scheduled_utc=scheduled.timestamp(), started=iso(started),
+                      ended=iso(ended), status=Status(status).value, engine=engine, error=error)
+        with self._lock:
+            if self._flush():
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    row_id = self._insert_row(fields)
+                    self._db.execute("COMMIT")
+                except (OSError, sqlite3.Error) as exc:
+                    self._rollback()
+                    self._write_failed(exc)
+                else:
+                    self._known[row_id] = (key, fields["scheduled_utc"])
+                    self._note_aired(fields)
+                    log.debug("as-run row %s: %s %s", row_id, key, fields["status"])
+                    return row_id
+            handle = next(self._handles)
+            self._pending[handle] = fields
+            self._keep({"op": "row", "handle": handle, "fields": fields})
+            self._note_aired(fields)
+            log.debug("as-run row %s kept in memory: %s %s", handle, key, fields["status"])
+            return handle
 
     def start(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
               scheduled: datetime, started: datetime, engine: str | None) -> int:
-        """A row for a programme that just began playing (status PLAYING); returns its id."""
+        """A row for a programme that just began playing (status PLAYING); returns its id.
+
+        The id is negative while the row waits in memory for the disk; pass it to `finish()`
+        all the same.
+        """
         return self._insert(key=key, kind=kind, slot=slot, bulletins=bulletins, priority=priority,
                             scheduled=scheduled, status=Status.PLAYING, started=started, ended=None,
                             engine=engine, error=None)
@@ -195,12 +473,38 @@ class AsRunLog:
         `started` replaces the start written by `start()` (which is written before the sound
         begins, so a crash mid-programme still leaves a row) with the start the device measured.
         """
-        if started is None:
-            self._write("UPDATE asrun SET ended = ?, status = ?, error = ? WHERE id = ?",
-                        (iso(_aware(ended)), Status(status).value, error, row_id))
-        else:
-            self._write("UPDATE asrun SET ended = ?, status = ?, error = ?, started = ? WHERE id = ?",
-                        (iso(_aware(ended)), Status(status).value, error, iso(_aware(started)), row_id))
+        change = {"ended": iso(_aware(ended)), "status": Status(status).value, "error": error}
+        if started is not None:
+            change["started"] = iso(_aware(started))
+        with self._lock:
+            self._change(row_id, change)
+
+    def _change(self, row_id: int, change: dict) -> None:
+        """Update one row, in SQLite or, while the disk refuses, in memory and the journal (lock held)."""
+        row_id = self._alias.get(row_id, row_id)
+        if row_id in self._pending:
+            self._pending[row_id].update(change)
+            self._keep({"op": "update", "handle": row_id, "fields": change})
+            self._note_aired(self._pending[row_id])
+            self._flush()
+            return
+        key, scheduled_utc = self._known.get(row_id, (None, None))
+        change = {**change, "key": key}
+        aired = {"key": key, "scheduled_utc": scheduled_utc, "status": change.get("status")}
+        if self._flush():
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._update_row(row_id, change)
+                self._db.execute("COMMIT")
+            except (OSError, sqlite3.Error) as exc:
+                self._rollback()
+                self._write_failed(exc)
+            else:
+                self._note_aired(aired)
+                return
+        self._updates.setdefault(row_id, {}).update(change)
+        self._keep({"op": "update", "id": row_id, "fields": change})
+        self._note_aired(aired)
 
     def record(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
                scheduled: datetime, status: Status, started: datetime | None = None,
@@ -211,78 +515,162 @@ class AsRunLog:
                             scheduled=scheduled, status=status, started=started, ended=ended,
                             engine=engine, error=error)
 
+    def _replay_journal(self) -> None:
+        """Changes an earlier run could not write: back into memory, then into the log (lock held)."""
+        changes = self._journal.read()
+        if not changes:
+            return
+        handles: dict[tuple, int] = {}
+        for change in changes:
+            fields = change.get("fields")
+            if not isinstance(fields, dict):
+                continue
+            origin = (change.get("run"), change.get("handle"))
+            if change.get("op") == "row" and isinstance(fields.get("key"), str):
+                handle = next(self._handles)
+                handles[origin] = handle
+                self._pending[handle] = {**fields, "replayed": True}
+                self._note_aired(fields)
+            elif change.get("op") == "update" and origin in handles:
+                self._pending[handles[origin]].update(fields)
+                self._note_aired(self._pending[handles[origin]])
+            elif change.get("op") == "update" and isinstance(change.get("id"), int):
+                self._updates.setdefault(change["id"], {}).update(fields)
+        log.warning("%s", i18n.tr("asrun.journal_found", count=len(self._pending) + len(self._updates)))
+        if self._flush():
+            return
+        for handle, fields in self._pending.items():      # still no disk: this run's journal holds them
+            self._keep({"op": "row", "handle": handle, "fields": fields})
+        for row_id, change in self._updates.items():
+            self._keep({"op": "update", "id": row_id, "fields": change})
+
+    # -- the last-good record of what aired ------------------------------------------------------
+    def _read_last_good(self) -> dict[str, float]:
+        try:
+            with open(self._last_good, "rb") as handle:
+                data = json.loads(handle.read(1024 * 1024))
+            aired = data.get("aired", {})
+            return {k: float(v) for k, v in aired.items() if isinstance(k, str) and isinstance(v, (int, float))}
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("as-run last-good record %s unreadable, ignored: %s", self._last_good, exc)
+            return {}
+
+    def _note_aired(self, fields: dict) -> None:
+        if fields.get("status") in _AIRED and fields.get("key") and fields.get("scheduled_utc") is not None \
+                and fields["key"] not in self._aired:
+            self._aired[fields["key"]] = float(fields["scheduled_utc"])
+            self._write_last_good()
+
+    def _write_last_good(self) -> None:
+        """Keep the keys that aired in a small file apart from SQLite: evidence if the log is lost."""
+        if len(self._aired) > LAST_GOOD_KEEP:
+            latest = sorted(self._aired.items(), key=lambda item: item[1])[-LAST_GOOD_KEEP:]
+            self._aired = dict(latest)
+        temporary = self._last_good.with_name(f".{LAST_GOOD_NAME}.tmp")
+        try:
+            temporary.write_text(json.dumps({"aired": self._aired}, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, self._last_good)
+        except OSError as exc:
+            log.debug("as-run last-good record not written: %s", exc)
+
+    # -- reading -------------------------------------------------------------------------------
     def recover(self, now: datetime) -> list[AsRunRow]:
         """Mark rows left PLAYING by a crash as INTERRUPTED and return them (call at start-up).
 
         `ended` stays None: nobody knows when the sound stopped. `now` goes into the log line.
         """
-        rows = self._select("WHERE status = ? ORDER BY id", (Status.PLAYING.value,))
+        rows = self._select("ORDER BY id", (), lambda r: r.status is Status.PLAYING)
         if not rows:
             return []
         message = i18n.tr("asrun.recovered")
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "UPDATE asrun SET status = ?, error = ? WHERE id = ? AND status = ?",
-                    [(Status.INTERRUPTED.value, message, row.id, Status.PLAYING.value) for row in rows])
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise AsRunError(i18n.tr("asrun.write_failed", path=self.path, detail=exc)) from exc
+            for row in rows:
+                self._change(row.id, {"status": Status.INTERRUPTED.value, "error": message})
         log.warning("as-run recovery at %s: %s programme(s) were cut by a crash: %s",
                     iso(now), len(rows), ", ".join(row.key for row in rows))
         return [AsRunRow(**{**row.__dict__, "status": Status.INTERRUPTED, "error": message})
                 for row in rows]
 
     def done_keys(self, since: datetime) -> set[str]:
-        """Keys of occurrences that aired (PLAYED or LATE) scheduled at or after `since`."""
+        """Keys of occurrences that aired (PLAYED or LATE) scheduled at or after `since`.
+
+        Includes rows still waiting for the disk and the last-good record kept beside the log.
+        """
+        since_utc = _aware(since).timestamp()
         with self._lock:
-            try:
-                cursor = self._db.execute(
-                    "SELECT DISTINCT key FROM asrun WHERE scheduled_utc >= ? AND status IN (?, ?)",
-                    (_aware(since).timestamp(), Status.PLAYED.value, Status.LATE.value))
-                return {key for (key,) in cursor.fetchall()}
-            except sqlite3.Error as exc:
-                raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
+            keys = {key for key, when in self._aired.items() if when >= since_utc}
+        rows = self._select("WHERE scheduled_utc >= ?", (since_utc,),
+                            lambda r: r.status.value in _AIRED and r.scheduled.timestamp() >= since_utc)
+        return keys | {row.key for row in rows}
 
     def history(self, start: datetime | None = None, end: datetime | None = None) -> list[AsRunRow]:
         """Rows scheduled in [start, end), oldest first (then in the order they were written)."""
         clauses, params = [], []
-        if start is not None:
+        first = _aware(start).timestamp() if start is not None else None
+        last = _aware(end).timestamp() if end is not None else None
+        if first is not None:
             clauses.append("scheduled_utc >= ?")
-            params.append(_aware(start).timestamp())
-        if end is not None:
+            params.append(first)
+        if last is not None:
             clauses.append("scheduled_utc < ?")
-            params.append(_aware(end).timestamp())
+            params.append(last)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        return self._select(f"{where} ORDER BY scheduled_utc, id", tuple(params))
+        rows = self._select(where, tuple(params), lambda r: (first is None or r.scheduled.timestamp() >= first)
+                            and (last is None or r.scheduled.timestamp() < last))
+        return sorted(rows, key=lambda r: (r.scheduled.timestamp(), r.id < 0, abs(r.id)))
 
-    def _select(self, tail: str, params: tuple) -> list[AsRunRow]:
+    def _select(self, tail: str, params: tuple, keep: Callable[[AsRunRow], bool]) -> list[AsRunRow]:
+        """Rows from SQLite with the changes still in memory applied, plus the rows still in memory,
+        filtered by `keep` (a status may differ in memory from what SQLite holds)."""
         with self._lock:
-            try:
-                cursor = self._db.execute(f"SELECT {_COLUMNS} FROM asrun {tail}", params)
-                records = cursor.fetchall()
-            except sqlite3.Error as exc:
-                raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
-        return [
-            AsRunRow(id=r[0], key=r[1], kind=r[2], slot=r[3],
-                     bulletins=tuple(r[4].split(_SEPARATOR)) if r[4] else (),
-                     priority=r[5], scheduled=_parse(r[6]), started=_parse(r[7]),
-                     ended=_parse(r[8]), status=Status(r[9]), engine=r[10], error=r[11])
-            for r in records
-        ]
+            records: list[tuple] = []
+            db = self._db or self._reader
+            if db is not None:
+                try:
+                    records = db.execute(f"SELECT {_COLUMNS} FROM asrun {tail}", params).fetchall()
+                except sqlite3.Error as exc:
+                    if self.readonly:
+                        raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
+                    self._failed(i18n.tr("asrun.read_failed", path=self.path, detail=exc))
+            rows = [_from_record(r, self._updates.get(r[0])) for r in records]
+            rows += [_from_record(tuple([handle] + [f[c] for c in _COLUMN_NAMES[1:]]), None)
+                     for handle, f in self._pending.items()]
+        return [row for row in rows if keep(row)]
 
     def close(self) -> None:
+        """Write what waits if the log takes it now; what does not stays in the journal for next start."""
+        self._stop.set()
         with self._lock:
-            self._db.close()
+            if not self.readonly and (self._pending or self._updates) and not self._flush():
+                log.error("%s", i18n.tr("asrun.closed_pending", count=len(self._pending) + len(self._updates),
+                                        journal=self._journal.path or "-"))
+            self._close_connections()
+        if self._retry is not None and self._retry is not threading.current_thread():
+            self._retry.join(timeout=2)
 
     def __enter__(self) -> "AsRunLog":
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+
+_COLUMN_NAMES = tuple(_COLUMNS.split(", "))
+_WRITTEN = _COLUMN_NAMES[1:7] + ("scheduled_utc",) + _COLUMN_NAMES[7:]
+
+
+def _from_record(r: tuple, change: dict | None) -> AsRunRow:
+    """An `AsRunRow` from a SELECT of `_COLUMNS`, with the changes still in memory applied."""
+    if change:
+        r = tuple(change.get(name, value) if name in ("ended", "status", "error", "started") else value
+                  for name, value in zip(_COLUMN_NAMES, r))
+    return AsRunRow(id=r[0], key=r[1], kind=r[2], slot=r[3],
+                    bulletins=tuple(r[4].split(_SEPARATOR)) if r[4] else (),
+                    priority=r[5], scheduled=_parse(r[6]), started=_parse(r[7]),
+                    ended=_parse(r[8]), status=Status(r[9]), engine=r[10], error=r[11])
 
 
 def log_path(state_dir: Path) -> Path:

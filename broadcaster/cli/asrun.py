@@ -59,7 +59,7 @@ def read_history(path: Path, start: datetime | None, end: datetime | None) -> li
     """Rows of the log at `path`; an absent log is an empty history (and is not created)."""
     if not path.exists():
         return []
-    with AsRunLog(path) as asrun:
+    with AsRunLog(path, readonly=True) as asrun:
         return asrun.history(start, end)
 
 

@@ -36,10 +36,10 @@ from broadcaster.errors import BroadcasterError, OnAirError, OutputError
 from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.onair import policy
 from broadcaster.onair.control import ControlServer, socket_path
-from broadcaster.onair.queue import Entry, Kind, PlayQueue
+from broadcaster.onair.queue import Entry, Kind, PlayQueue, label_for
 from broadcaster.onair.reload import ScheduleWatcher
 from broadcaster.onair.render import Prerenderer, Renderer, RenderJob, RenderResult, programme_renderer
-from broadcaster.output import Output, PlaybackReport, open_output
+from broadcaster.output import FILE_PREFIX, Output, PlaybackReport, open_output, wav_seconds
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
 from broadcaster.schedule.snapshot import save_snapshot
 
@@ -63,6 +63,12 @@ i18n.register({
     "onair.queued": ("Đã xếp lịch phát {what} (mức {priority}).", "Queued {what} (level {priority})."),
     "onair.missed_note": ("Không phát: chương trình phát thanh không chạy hoặc quá trễ quá {minutes} phút.",
                           "Not aired: the station was not running, or it was over {minutes} min late."),
+    "onair.missed_doubt": ("Không phát bù: nhật ký phát thanh bị hỏng ({reason}) nên không biết buổi này đã phát "
+                           "chưa; không phát lại để tránh phát hai lần.",
+                           "Not caught up: the as-run log was damaged ({reason}), so whether this aired is "
+                           "unknown; not aired again so it never airs twice."),
+    "onair.recovered_from_file": ("Đã phát (theo tệp {path}; nhật ký phát thanh bị hỏng và được thay).",
+                                  "Aired (per the file {path}; the as-run log was damaged and replaced)."),
     "onair.cut_by": ("Bị ngắt bởi tin khẩn cấp {key}; sẽ phát lại từ đầu.",
                      "Cut by emergency {key}; will air again from the beginning."),
     "onair.stopped_note": ("Bị ngắt khi dừng chương trình phát thanh.", "Cut when the station stopped."),
@@ -277,11 +283,16 @@ class Station:
         window_start = min(now - catch_up, since) if since else now - catch_up
         window_start = max(window_start, now - LOOK_BACK)
         found = occurrences(self.schedule, window_start, now + self.horizon)
-        plan = policy.plan_startup(found, now=now, catch_up=catch_up,
-                                   done=self.asrun.done_keys(window_start),
-                                   recorded={r.key for r in rows}, since=since)
+        done = self.asrun.done_keys(window_start)
+        replaced = self.asrun.replaced
+        if replaced is not None:
+            done |= self._aired_files(found, done, now)
+        plan = policy.plan_startup(found, now=now, catch_up=catch_up, done=done,
+                                   recorded={r.key for r in rows}, since=since, trusted=replaced is None)
         for occ in plan.missed:
             self._record_missed(occ)
+        for occ in plan.doubtful:
+            self._record_missed(occ, note=i18n.tr("onair.missed_doubt", reason=replaced.reason))
         for occ in plan.catch_up:
             log.warning("catching up %s (scheduled %s, missed while the station was off)",
                         occ.key, occ.start.isoformat())
@@ -294,11 +305,29 @@ class Station:
         self.asrun.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name, bulletins=occ.bulletins,
                           priority=occ.priority(self.schedule).label, scheduled=occ.start, **fields)
 
-    def _record_missed(self, occ: Occurrence) -> None:
+    def _record_missed(self, occ: Occurrence, note: str | None = None) -> None:
         minutes = int(self.schedule.station.catch_up.total_seconds() // 60)
-        self._record(occ, status=Status.MISSED, error=i18n.tr("onair.missed_note", minutes=minutes))
+        note = note or i18n.tr("onair.missed_note", minutes=minutes)
+        self._record(occ, status=Status.MISSED, error=note)
         self._cued[occ.key] = occ.start
-        log.error("missed %s (scheduled %s)", occ.key, occ.start.isoformat())
+        log.error("missed %s (scheduled %s): %s", occ.key, occ.start.isoformat(), note)
+
+    def _aired_files(self, found: list[Occurrence], done: set[str], now: datetime) -> set[str]:
+        """Keys a file output shows as aired, logged as played: evidence when the as-run log was lost."""
+        if not self.output_spec.startswith(FILE_PREFIX):
+            return set()
+        output = open_output(self.output_spec, base=self.schedule.folder)
+        keys = set()
+        for occ in found:
+            path = output.written(label_for(occ.start, occ.slot.name)) if occ.start <= now else None
+            if occ.key in done or path is None:
+                continue
+            ended = datetime.fromtimestamp(path.stat().st_mtime, self.tz)
+            self._record(occ, status=Status.PLAYED, started=ended - timedelta(seconds=wav_seconds(path)),
+                         ended=ended, error=i18n.tr("onair.recovered_from_file", path=path))
+            log.warning("%s aired before the as-run log was lost (%s): logged as played", occ.key, path)
+            keys.add(occ.key)
+        return keys
 
     def _plan(self, now: datetime) -> set[str]:
         """Add render and cue jobs for the coming occurrences not yet cued; returns their keys."""
@@ -544,8 +573,12 @@ class Station:
             note = i18n.tr("onair.offline_voice", engine=programme.engine, reason=programme.fallback_reason)
         waited = (self.now() - entry.scheduled).total_seconds()
         if entry.kind is Kind.SCHEDULED and entry.attempt == 1 and waited > policy.ON_TIME.total_seconds():
-            log.warning("%s starts %.1f s after its time: it waited for the air (one voice at a time)",
-                        entry.key, waited)
+            if entry.start_at is None:      # cued after its second: a restart or a stall, not a queue
+                log.warning("%s starts %.1f s after its time: catch-up (the station was not on air at its time)",
+                            entry.key, waited)
+            else:
+                log.warning("%s starts %.1f s after its time: it waited for the air (one voice at a time)",
+                            entry.key, waited)
         for attempt in range(1, self.device_tries + 1):
             now = self.now()
             start_at = entry.start_at if entry.start_at and entry.start_at - now > timedelta(milliseconds=20) else None

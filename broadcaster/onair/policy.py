@@ -9,7 +9,10 @@ The rules (the brief's restart and misfire policy):
 - one missed by at most `catch_up` airs at once (after a crash, a power cut, or a cue that fired
   late); older ones are logged `missed`, once (while they have no as-run row), and only if they
   fall after the earliest row of the log (a fresh installation has missed nothing);
-- a start more than `ON_TIME` after the scheduled second is `late` (Rivendell's +-1 s window).
+- a start more than `ON_TIME` after the scheduled second is `late` (Rivendell's +-1 s window);
+- when the log cannot be trusted (it was found damaged at start-up and replaced), an occurrence
+  in the catch-up window that no other evidence shows as aired is logged `missed`, never aired:
+  airing a bulletin twice is worse than missing a catch-up.
 """
 
 from __future__ import annotations
@@ -40,15 +43,18 @@ class StartupPlan:
     catch_up: tuple          # air at once, in this order
     missed: tuple            # log as missed
     future: tuple            # schedule normally
+    doubtful: tuple = ()     # might have aired before the log was lost: log as missed, do not air
 
 
 def plan_startup(occurrences: Iterable[Timed], *, now: datetime, catch_up: timedelta,
-                 done: set[str], recorded: set[str], since: datetime | None) -> StartupPlan:
+                 done: set[str], recorded: set[str], since: datetime | None,
+                 trusted: bool = True) -> StartupPlan:
     """Sort occurrences found at start-up into catch-up, missed and future.
 
     `done` holds keys that aired (played/late); `recorded` every key with any as-run row;
     `since` is the earliest scheduled time in the log (None for an empty log): before it the
-    station was not installed yet, so nothing there counts as missed.
+    station was not installed yet, so nothing there counts as missed. `trusted=False` (the log
+    was replaced at start-up) turns the catch-up list into `doubtful`.
     """
     caught, missed, future = [], [], []
     for occ in sorted(occurrences, key=lambda o: o.start):
@@ -60,6 +66,8 @@ def plan_startup(occurrences: Iterable[Timed], *, now: datetime, catch_up: timed
             caught.append(occ)
         elif occ.key not in recorded and since is not None and occ.start > since:
             missed.append(occ)
+    if not trusted:
+        return StartupPlan((), tuple(missed), tuple(future), tuple(caught))
     return StartupPlan(tuple(caught), tuple(missed), tuple(future))
 
 

@@ -54,7 +54,7 @@ class Entry:
     @property
     def label(self) -> str:
         """A file-name-safe label, time first so a folder lists in air order: FileOutput names its WAV after it."""
-        base = safe_label(f"{self.scheduled:%Y%m%d-%H%M%S}-{self.slot}")
+        base = label_for(self.scheduled, self.slot)
         return base if self.attempt == 1 else f"{base}-{self.attempt}"
 
     def rank(self) -> tuple:
@@ -62,6 +62,11 @@ class Entry:
 
     def due(self, now: datetime, lead: timedelta) -> bool:
         return self.start_at is None or self.start_at - lead <= now
+
+
+def label_for(scheduled: datetime, slot: str) -> str:
+    """The label an airing of `slot` at `scheduled` plays under (and a file output's file name)."""
+    return safe_label(f"{scheduled:%Y%m%d-%H%M%S}-{slot}")
 
 
 class PlayQueue:

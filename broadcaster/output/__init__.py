@@ -13,12 +13,12 @@ import numpy as np
 
 from broadcaster import i18n
 from broadcaster.errors import OutputError
-from broadcaster.output.base import DeviceInfo, Output, PlaybackReport, safe_label, write_wav
+from broadcaster.output.base import DeviceInfo, Output, PlaybackReport, safe_label, wav_seconds, write_wav
 from broadcaster.output.files import FileOutput
 
 __all__ = [
     "DeviceInfo", "FileOutput", "Output", "PlaybackReport", "SoundDeviceOutput", "list_devices",
-    "open_output", "play_test_tone", "safe_label",
+    "open_output", "play_test_tone", "safe_label", "wav_seconds",
 ]
 
 FILE_PREFIX = "file:"

@@ -161,6 +161,15 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
+def wav_seconds(path: Path) -> float:
+    """The length of a WAV file from its header (0.0 when it cannot be read)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / wav.getframerate()
+    except (OSError, EOFError, wave.Error, ZeroDivisionError):
+        return 0.0
+
+
 def read_programme(path: Path, pad_seconds: float = PAD_SECONDS) -> tuple[np.ndarray, int, int]:
     """A 16-bit PCM WAV as float32 mono in [-1, 1) with `pad_seconds` of trailing silence.
 

@@ -48,6 +48,12 @@ class FileOutput(Output):
             number += 1
         return path
 
+    def written(self, label: str) -> Path | None:
+        """The file a programme labelled `label` was written to, if one was (the evidence that it aired)."""
+        stem = safe_label(label)
+        path = self.folder / f"{stem}.wav"
+        return path if path.is_file() else None
+
     def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
         stop = threading.Event()
         with self._lock:

@@ -108,10 +108,15 @@ def test_naive_times_are_refused(asrun):
     assert asrun.history() == []
 
 
-def test_unopenable_log_is_an_asrun_error(tmp_path):
+def test_unopenable_log_is_a_fault_for_the_daemon_and_an_error_for_history(tmp_path):
     (tmp_path / "state").write_text("a file where the folder should be")
     with pytest.raises(AsRunError, match="state"):
-        AsRunLog(tmp_path / "state" / "asrun.sqlite3")
+        AsRunLog(tmp_path / "state" / "asrun.sqlite3", readonly=True)
+    with AsRunLog(tmp_path / "state" / "asrun.sqlite3", journal_folders=[tmp_path / "spare"]) as daemon_log:
+        assert "state" in daemon_log.fault.message
+        daemon_log.record(key="k", kind="scheduled", slot="s", bulletins=(), priority="normal",
+                          scheduled=MORNING, status=Status.MISSED)
+        assert [r.key for r in daemon_log.history()] == ["k"]
 
 
 CHILD = textwrap.dedent("""

@@ -1,0 +1,79 @@
+"""The daemon under faults: a damaged as-run log at start-up, a disk that fills up while it runs.
+
+Real daemon threads, real worker processes, real FileOutput and SQLite; the speech is the fast
+tone renderer. Slots are seconds away in real time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from broadcaster.asrun.log import AsRunLog, Status
+from broadcaster.onair.queue import label_for
+from broadcaster.output import TONE_RATE, tone, write_wav
+from tests.filesystems import small_disk  # noqa: F401  (fixture)
+from tests.onair.conftest import TZ, clock_in, wait_for
+from tests.onair.tones import dominant_hertz
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def english():
+    from broadcaster import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
+
+
+def test_a_truncated_log_never_makes_the_station_air_a_slot_twice(folder, run_station, caplog):
+    now = datetime.now(TZ).replace(microsecond=0)
+    if now.hour == 0 and now.minute < 2:
+        pytest.skip("slots in the past would fall on yesterday")
+    aired_at, unknown_at = now - timedelta(seconds=30), now - timedelta(seconds=20)
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
+                 [{"name": "Da phat", "at": aired_at.strftime("%H:%M:%S"), "play": ["a"]},
+                  {"name": "Khong ro", "at": unknown_at.strftime("%H:%M:%S"), "play": ["b"]}], catch_up=5)
+    with AsRunLog(folder.state / "asrun.sqlite3") as asrun:   # a log that has seen the station before
+        asrun.record(key="Truoc@earlier", kind="scheduled", slot="Truoc", bulletins=("a",), priority="normal",
+                     scheduled=now - timedelta(hours=1), status=Status.PLAYED)
+    folder.aired.mkdir()
+    evidence = folder.aired / f"{label_for(aired_at, 'Da phat')}.wav"
+    write_wav(evidence, tone(1.0, 440), TONE_RATE)              # "Da phat" aired before the power cut
+    (folder.state / "asrun.sqlite3").write_bytes(b"")         # ...and the log was truncated
+    (folder.state / "asrun-last-good.json").unlink(missing_ok=True)
+    station = run_station(folder.load())
+    rows = wait_for(lambda: len(r := station.asrun.history()) == 2 and r, timeout=10)
+    by_slot = {r.slot: r for r in rows}
+    assert by_slot["Da phat"].status is Status.PLAYED and str(evidence) in by_slot["Da phat"].error
+    assert by_slot["Khong ro"].status is Status.MISSED and "damaged" in by_slot["Khong ro"].error
+    assert station.asrun.replaced is not None and "0 bytes" in station.asrun.replaced.reason
+    assert "DAMAGED" in caplog.text
+    assert folder.aired_files() == [evidence]                   # nothing aired again
+
+
+def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_returns(
+        folder, run_station, small_disk, caplog):
+    folder.state = small_disk.path                                # the state folder is the small disk
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(6), "play": ["a"]}])
+    station = run_station(folder.load())
+    station.asrun.retry_every = 0.2
+    wait_for(lambda: list((small_disk.path / "programmes").glob("*.wav")), timeout=10)   # rendered ahead
+    small_disk.fill()
+    caplog.clear()
+    wait_for(lambda: folder.aired_files(), timeout=15)
+    (row,) = wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYED], timeout=5)
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440]
+    assert abs((row.started - row.scheduled).total_seconds()) < 1.0     # the full disk did not delay it
+    assert sum("FAULT" in r.getMessage() for r in caplog.records) == 1   # reported once, at the first refusal
+    # Space comes back (the aired programme's render is deleted; the operator clears the disk).
+    small_disk.free()
+    wait_for(lambda: station.asrun.fault is None, timeout=5)
+    assert "writable again" in caplog.text
+    station.stop()
+    with AsRunLog(folder.state / "asrun.sqlite3") as asrun:
+        (written,) = asrun.history()
+    assert written.key == row.key and written.id > 0 and written.status is Status.PLAYED
