@@ -13,6 +13,7 @@ from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import ScheduleError
 from broadcaster.occurrences import occurrences
 from broadcaster.schedule import check_schedule, load_schedule
+from broadcaster.schedule.calendar import in_range, lunar_day
 from broadcaster.schedule.model import Priority
 
 WEEKDAY_NAMES = {
@@ -30,6 +31,7 @@ i18n.register({
         "Không có buổi phát nào từ {start} trong {days} ngày.",
         "Nothing airs from {start} for {days} days."),
     "agenda.col.day": ("Ngày", "Day"),
+    "agenda.col.lunar": ("Âm lịch", "Lunar"),
     "agenda.col.time": ("Giờ", "Time"),
     "agenda.col.slot": ("Khung giờ", "Slot"),
     "agenda.col.bulletins": ("Bản tin", "Bulletins"),
@@ -71,24 +73,31 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
     if as_json:
         click.echo(json.dumps([
             {"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
-             "priority": o.priority(schedule).label}
+             "priority": o.priority(schedule).label, "lunar": _lunar_label(o.start.date())}
             for o in found], ensure_ascii=False, indent=2))
         return 0
     if not found:
         click.echo(i18n.tr("agenda.empty", start=start_day.isoformat(), days=days))
         return 0
     table = Table(title=i18n.tr("agenda.title", station=schedule.station.name))
-    for column in ("day", "time", "slot", "bulletins", "priority"):
+    for column in ("day", "lunar", "time", "slot", "bulletins", "priority"):
         table.add_column(i18n.tr(f"agenda.col.{column}"))
     names = WEEKDAY_NAMES[i18n.language()]
     previous_day = None
     for occurrence in found:
         day = occurrence.start.date()
-        label = f"{names[day.weekday()]} {day:%d/%m/%Y}" if day != previous_day else ""
+        new_day = day != previous_day
+        label = f"{names[day.weekday()]} {day:%d/%m/%Y}" if new_day else ""
+        lunar = (_lunar_label(day) or "") if new_day else ""
         previous_day = day
         priority = occurrence.priority(schedule)
         style = {Priority.EMERGENCY: "bold red", Priority.PRIORITY: "yellow"}.get(priority)
-        table.add_row(label, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
+        table.add_row(label, lunar, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
                       ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"), style=style)
     console().print(table)
     return 0
+
+
+def _lunar_label(day: date) -> str | None:
+    """The lunar date people plan by, beside the solar one ("rằm tháng Giêng")."""
+    return lunar_day(day).label(i18n.language()) if in_range(day) else None

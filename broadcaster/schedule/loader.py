@@ -27,6 +27,8 @@ from broadcaster.schedule.model import (
     NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
     Station,
 )
+from broadcaster.schedule.calendar import PUBLIC_HOLIDAYS
+from broadcaster.schedule.campaigns import parse_air_hours, parse_campaigns, warn_unreachable
 from broadcaster.text import Normalizer, load_dictionary
 from broadcaster.yamlsource import YamlMessages, compose_file, node_location
 
@@ -41,16 +43,18 @@ WEEKDAYS = {
 }
 SPEECH_ENGINES = ("gtts", "espeak-ng")
 VOICINGS = ("horn", "flat")
-TOP_KEYS = ("station", "bulletins", "slots")
+REQUIRED_TOP_KEYS = ("station", "bulletins", "slots")
+TOP_KEYS = REQUIRED_TOP_KEYS + ("campaigns",)
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
                 "programme", "state_dir", "catch_up", "prerender", "pronunciations",
-                "outputs", "zones", "stream", "secrets", "relay_gap")
+                "outputs", "zones", "stream", "secrets", "relay_gap", "air_hours")
 SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
                   "pause_between_bulletins", "pause_before_jingle")
 BULLETIN_KEYS = ("title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro",
                  "relay", "duration")
-SLOT_KEYS = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play", "zones")
+SLOT_KEYS = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play", "zones",
+             "lunar", "lunar_months")
 BULLETIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TIME_TEXT = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 SYLLABLES_PER_SECOND = 2.5   # a deliberate announcer's pace, for overlap estimates
@@ -246,21 +250,24 @@ def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
         reader.report(root or Location(path, 1, 1), "type.mapping", key=path.name)
         return None, reader.problems
     top = reader.items(root, i18n.tr("section.top"), TOP_KEYS)
-    for required in TOP_KEYS:
+    for required in REQUIRED_TOP_KEYS:
         if required not in top:
             reader.report(Location(path, 1, 1), "key.missing", key=required, section=i18n.tr("section.top"))
 
     station = _station(reader, top.get("station"), folder)
     bulletins = _bulletins(reader, top.get("bulletins"), folder, station)
     slots = _slots(reader, top.get("slots"), bulletins, station.zones if station else {})
+    campaigns = parse_campaigns(reader, top.get("campaigns"), bulletins, station)
     if station is None or any(p.severity == ERROR for p in reader.problems):
         if not any(p.severity == ERROR for p in reader.problems):   # never fail without saying why
             reader.report(Location(path, 1, 1), "key.missing", key="station", section=i18n.tr("section.top"))
         return None, _sorted(reader.problems)
     _warn_overlaps(reader, slots, bulletins)
     _warn_unreadable_text(reader, bulletins, station)
+    warn_unreachable(reader, campaigns, slots, bulletins)
     warnings = tuple(p for p in reader.problems if p.severity == WARNING)
-    schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings)
+    schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings,
+                        campaigns=campaigns)
     return schedule, _sorted(reader.problems)
 
 
@@ -331,6 +338,8 @@ def _station(reader: _Reader, entry, folder: Path) -> Station | None:
         if key in fields:
             minutes = reader.number(fields[key][1], key, 0, 24 * 60)
             settings[key] = timedelta(minutes=minutes if minutes is not None else default)
+    if "air_hours" in fields:
+        settings["air_hours"] = parse_air_hours(reader, fields["air_hours"][1])
     if "pronunciations" in fields:
         settings["pronunciations"] = reader.file(fields["pronunciations"][1], "pronunciations", folder)
         if settings["pronunciations"] is not None:
@@ -575,6 +584,7 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
             ok = False
 
     dates: list[date] = []
+    on_holidays = False
     if "dates" in fields:
         if "days" in fields:
             reader.report(fields["dates"][0], "slot.days_and_dates", slot=label)
@@ -584,6 +594,9 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
             reader.report(fields["dates"][1], "slot.no_dates", slot=label)
             ok = False
         for item in items or []:
+            if _is_public_holidays(item):
+                on_holidays = True
+                continue
             day = reader.date(item)
             ok = ok and day is not None
             if day is not None:
@@ -595,9 +608,16 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
         reader.report(fields["until"][1], "window.reversed", start=start, until=until)
         ok = False
 
+    lunar_ok, lunar, lunar_months = _lunar(reader, fields, label)
+    ok = ok and lunar_ok
+
     exceptions = []
+    except_holidays = False
     if "except" in fields:
         for item in reader.sequence(fields["except"][1], "except") or []:
+            if _is_public_holidays(item):
+                except_holidays = True
+                continue
             excepted = _date_range(reader, item)
             ok = ok and excepted is not None
             if excepted:
@@ -631,9 +651,12 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
         ok = ok and zones_ok
     if not ok or not times or not play:
         return None
-    slot = Slot(name=label, at=tuple(times), play=tuple(play), days=None if dates else days,
+    slot = Slot(name=label, at=tuple(times), play=tuple(play),
+                days=None if dates or on_holidays or lunar else days,
                 dates=tuple(sorted(set(dates))), start=start, until=until,
-                exceptions=tuple(exceptions), enabled=enabled, location=reader.at(node), zones=slot_zones)
+                exceptions=tuple(exceptions), enabled=enabled, location=reader.at(node), zones=slot_zones,
+                lunar=lunar, lunar_months=lunar_months, except_holidays=except_holidays,
+                on_holidays=on_holidays)
     if enabled and dates and not any(slot.airs_on(day) for day in slot.dates):
         reader.report(node, "slot.never", slot=label, severity=WARNING)
     return slot
@@ -654,6 +677,44 @@ def _date_range(reader: _Reader, node: yaml.Node) -> DateRange | None:
         reader.report(node, "range.reversed", value=raw)
         return None
     return DateRange(first, last)
+
+
+# -- lunar days and public holidays ------------------------------------------------------------
+
+def _is_public_holidays(node: yaml.Node) -> bool:
+    """`public-holidays` standing in a date list (`except`, `dates`) for Vietnam's official days off."""
+    return isinstance(node, yaml.ScalarNode) and node.value.strip().lower() == PUBLIC_HOLIDAYS
+
+
+def _lunar(reader: _Reader, fields: dict, label: str) -> tuple[bool, frozenset[int] | None, frozenset[int] | None]:
+    """`lunar: [1, 15]` and `lunar_months: [1, 7]`: (valid, days, months)."""
+    ok = True
+    lunar = months = None
+    if "lunar" in fields:
+        for other in ("days", "dates"):
+            if other in fields:
+                reader.report(fields[other][0], "slot.lunar_and_days", slot=label, key=other)
+                ok = False
+        lunar = _lunar_numbers(reader, fields["lunar"][1], "lunar", 30, label)
+        ok = ok and lunar is not None
+    if "lunar_months" in fields:
+        if "lunar" not in fields:
+            reader.report(fields["lunar_months"][0], "slot.lunar_months_alone", slot=label)
+            ok = False
+        months = _lunar_numbers(reader, fields["lunar_months"][1], "lunar_months", 12, label)
+        ok = ok and months is not None
+    return ok, lunar, months
+
+
+def _lunar_numbers(reader: _Reader, node: yaml.Node, key: str, highest: int, label: str) -> frozenset[int] | None:
+    items = reader.sequence(node, key)
+    if items is None:
+        return None
+    if not items:
+        reader.report(node, "slot.empty_lunar", slot=label, key=key)
+        return None
+    numbers = [reader.integer(item, key, 1, highest) for item in items]
+    return None if None in numbers else frozenset(numbers)
 
 
 # -- warnings ----------------------------------------------------------------------------------

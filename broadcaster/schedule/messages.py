@@ -79,6 +79,14 @@ i18n.register({
     "slot.never": (
         "khung giờ '{slot}' không có buổi phát nào (kiểm tra from/until/except)",
         "slot '{slot}' never airs (check from/until/except)"),
+    "slot.lunar_and_days": (
+        "khung giờ '{slot}' có cả 'lunar' và '{key}': ngày âm lịch thay cho '{key}', chỉ dùng một",
+        "slot '{slot}' has both 'lunar' and '{key}': lunar days replace '{key}', use one"),
+    "slot.lunar_months_alone": (
+        "khung giờ '{slot}' có 'lunar_months' mà không có 'lunar' (ví dụ lunar: [1, 15])",
+        "slot '{slot}' has 'lunar_months' without 'lunar' (for example lunar: [1, 15])"),
+    "slot.empty_lunar": (
+        "khung giờ '{slot}' có '{key}' trống", "slot '{slot}' has an empty '{key}'"),
     "bulletin.id_invalid": (
         "mã bản tin '{value}' chỉ được dùng chữ không dấu, số, '-', '_' và '.'",
         "bulletin id '{value}' may only use letters without accents, digits, '-', '_' and '.'"),

@@ -10,9 +10,14 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broadcaster.problems import Location
+from broadcaster.schedule.calendar import is_public_holiday, lunar_matches
+
+if TYPE_CHECKING:
+    from broadcaster.schedule.campaigns import Campaign
 
 
 class Priority(enum.IntEnum):
@@ -86,6 +91,7 @@ class Station:
     # "user@host:port" -> Icecast source password; repr=False keeps them out of logs and tracebacks.
     passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     relay_gap: float = 15.0             # seconds of a relay gap before the spoken notice
+    air_hours: tuple[tuple[time, time], ...] = ()   # when make-ups may air: (first, last) pairs
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,10 @@ class Slot:
     """A broadcast session: when it airs and which bulletins it plays, in order.
 
     `days` holds ISO weekday numbers (1 = Monday ... 7 = Sunday); None means every day.
-    When `dates` is non-empty the slot airs on those dates only and `days` is None.
+    When `dates` is non-empty (or `on_holidays`) the slot airs on those dates (and Vietnam's
+    public holidays) only and `days` is None. `lunar` holds lunar days (1 = mùng một, 15 = rằm)
+    and replaces both; `lunar_months` narrows it to some lunar months. `except_holidays` skips
+    the public holidays.
     `zones` empty means every output and zone; otherwise only those zones' mounts.
     """
 
@@ -141,6 +150,10 @@ class Slot:
     enabled: bool = True
     location: Location | None = None
     zones: tuple[str, ...] = ()
+    lunar: frozenset[int] | None = None
+    lunar_months: frozenset[int] | None = None
+    except_holidays: bool = False
+    on_holidays: bool = False
 
     def airs_on(self, day: date) -> bool:
         """Whether this slot has broadcasts on `day` (ignores `enabled`)."""
@@ -148,8 +161,12 @@ class Slot:
             return False
         if any(day in excepted for excepted in self.exceptions):
             return False
-        if self.dates:
-            return day in self.dates
+        if self.except_holidays and is_public_holiday(day):
+            return False
+        if self.lunar is not None:
+            return lunar_matches(day, self.lunar, self.lunar_months)
+        if self.dates or self.on_holidays:
+            return day in self.dates or self.on_holidays and is_public_holiday(day)
         return self.days is None or day.isoweekday() in self.days
 
 
@@ -160,6 +177,7 @@ class Schedule:
     bulletins: dict[str, Bulletin]
     slots: tuple[Slot, ...]
     warnings: tuple = ()                # Problem objects of severity "warning"
+    campaigns: dict[str, "Campaign"] = field(default_factory=dict)   # publicity plans, by id
 
     @property
     def folder(self) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcaster.problems import Location
+from broadcaster.schedule.campaigns import Campaign, Target
 from broadcaster.schedule.model import (
     Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings, Station,
     StreamSettings,
@@ -27,7 +28,7 @@ from broadcaster.schedule.outputs import load_passwords
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2   # bump when the model changes shape; an old snapshot is then ignored, not misread
+FORMAT = 3   # bump when the model changes shape; an old snapshot is then ignored, not misread
 
 
 def snapshot_path(schedule_path: Path) -> Path:
@@ -105,6 +106,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
             # Passwords are not copied here: they are read again from the 0600 secrets file.
             "outputs": list(station.outputs), "zones": station.zones, "stream": vars(station.stream),
             "secrets": str(station.secrets) if station.secrets else None, "relay_gap": station.relay_gap,
+            "air_hours": [[a.isoformat(), b.isoformat()] for a, b in station.air_hours],
         },
         "bulletins": [
             {"id": b.id, "title": b.title, "text": b.text,
@@ -120,8 +122,18 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
              "start": s.start.isoformat() if s.start else None,
              "until": s.until.isoformat() if s.until else None,
              "exceptions": [[r.first.isoformat(), r.last.isoformat()] for r in s.exceptions],
-             "enabled": s.enabled, "location": _location_to(s.location), "zones": list(s.zones)}
+             "enabled": s.enabled, "location": _location_to(s.location), "zones": list(s.zones),
+             "lunar": sorted(s.lunar) if s.lunar is not None else None,
+             "lunar_months": sorted(s.lunar_months) if s.lunar_months is not None else None,
+             "except_holidays": s.except_holidays, "on_holidays": s.on_holidays}
             for s in schedule.slots],
+        "campaigns": [
+            {"id": c.id, "title": c.title, "plan": c.plan, "bulletins": list(c.bulletins),
+             "start": c.start.isoformat() if c.start else None,
+             "until": c.until.isoformat() if c.until else None,
+             "target": [c.target.amount, c.target.unit, c.target.per] if c.target else None,
+             "make_up": c.make_up, "location": _location_to(c.location)}
+            for c in schedule.campaigns.values()],
     }
 
 
@@ -137,6 +149,7 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
         pronunciations=_path(st["pronunciations"]),
         outputs=tuple(st["outputs"]), zones=st["zones"], stream=StreamSettings(**st["stream"]),
         secrets=_path(st["secrets"]), passwords=_passwords(_path(st["secrets"])), relay_gap=st["relay_gap"],
+        air_hours=tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in st["air_hours"]),
     )
     bulletins = {
         b["id"]: Bulletin(id=b["id"], title=b["title"], text=b["text"], text_file=_path(b["text_file"]),
@@ -152,6 +165,17 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
              start=date.fromisoformat(s["start"]) if s["start"] else None,
              until=date.fromisoformat(s["until"]) if s["until"] else None,
              exceptions=tuple(DateRange(date.fromisoformat(a), date.fromisoformat(b)) for a, b in s["exceptions"]),
-             enabled=s["enabled"], location=_location_from(s["location"]), zones=tuple(s["zones"]))
+             enabled=s["enabled"], location=_location_from(s["location"]), zones=tuple(s["zones"]),
+             lunar=frozenset(s["lunar"]) if s["lunar"] is not None else None,
+             lunar_months=frozenset(s["lunar_months"]) if s["lunar_months"] is not None else None,
+             except_holidays=s["except_holidays"], on_holidays=s["on_holidays"])
         for s in data["slots"])
-    return Schedule(path=Path(data["path"]), station=station, bulletins=bulletins, slots=slots)
+    campaigns = {
+        c["id"]: Campaign(id=c["id"], title=c["title"], plan=c["plan"], bulletins=tuple(c["bulletins"]),
+                          start=date.fromisoformat(c["start"]) if c["start"] else None,
+                          until=date.fromisoformat(c["until"]) if c["until"] else None,
+                          target=Target(*c["target"]) if c["target"] else None, make_up=c["make_up"],
+                          location=_location_from(c["location"]))
+        for c in data["campaigns"]}
+    return Schedule(path=Path(data["path"]), station=station, bulletins=bulletins, slots=slots,
+                    campaigns=campaigns)
