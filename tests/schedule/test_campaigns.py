@@ -118,6 +118,7 @@ def test_unreachable_target_message_names_the_numbers(write_schedule):
     path = write_schedule(SCHEDULE.replace("broadcasts: 6", "broadcasts: 10"))
     schedule, problems = check_schedule(path)
     assert schedule is not None and problems[0].severity == WARNING
+    i18n.set_language("vi")
     assert problems[0].format() == (f"{path}:16:13: cảnh báo: chiến dịch 'cchc' cần 10 buổi mỗi tuần "
                                     "nhưng các khung giờ của nó chỉ cho nhiều nhất 6")
     i18n.set_language("en")
