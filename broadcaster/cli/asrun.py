@@ -16,7 +16,7 @@ from rich.table import Table
 from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, AsRunRow, Status, log_path
 from broadcaster.cli.app import cli, console, schedule_option
-from broadcaster.schedule import load_schedule
+from broadcaster.schedule import load_station
 
 i18n.register({
     "history.title": ("Nhật ký phát thanh — {station}", "As-run log — {station}"),
@@ -89,11 +89,11 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
         raise click.UsageError(i18n.tr("history.one_format"))
     if first_day and last_day and first_day > last_day:
         raise click.UsageError(i18n.tr("history.bad_range", first=first_day.date(), last=last_day.date()))
-    schedule = load_schedule(schedule_path)
-    zone = schedule.station.timezone
+    station = load_station(schedule_path)      # the log needs no bulletin read or checked
+    zone = station.timezone
     start = datetime.combine(first_day.date(), time(), tzinfo=zone) if first_day else None
     end = datetime.combine(last_day.date() + timedelta(days=1), time(), tzinfo=zone) if last_day else None
-    rows = [in_zone(row, zone) for row in read_history(log_path(schedule.station.state_dir), start, end)]
+    rows = [in_zone(row, zone) for row in read_history(log_path(station.state_dir), start, end)]
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
         return 0
@@ -103,7 +103,7 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
     if not rows:
         click.echo(i18n.tr("history.empty"))
         return 0
-    table = Table(title=i18n.tr("history.title", station=schedule.station.name))
+    table = Table(title=i18n.tr("history.title", station=station.name))
     for column in ("scheduled", "slot", "bulletins", "started", "ended", "status", "engine", "error"):
         table.add_column(i18n.tr(f"history.col.{column}"))
     for row in rows:

@@ -1,8 +1,9 @@
 """`run`, `play` and `emergency`: the station daemon and the desk's ways to put something on air now.
 
 `run` keeps the station on air until SIGTERM/SIGINT. `play` and `emergency` go through the
-running daemon's control socket when one answers (so they queue or cut in by priority), and
-otherwise render and play in this process.
+running daemon's control socket whenever a daemon holds the station's lock (so they queue or
+cut in by priority; a busy daemon is asked again, never played over), and render and play in
+this process only when no daemon runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import click
 from broadcaster import i18n
 from broadcaster.cli.app import cli, schedule_option, setup_logging
 from broadcaster.errors import OnAirError, ScheduleError
-from broadcaster.schedule import Schedule, load_schedule
+from broadcaster.schedule import Schedule, Station, load_schedule, load_station
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +88,43 @@ def _schedule_to_air(schedule_path: Path) -> Schedule:
     return last_good
 
 
-def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: dict, resolve) -> int:
-    from broadcaster.onair.control import daemon_answers, send_request, socket_path
+def _station_of(schedule_path: Path) -> Station:
+    """The station settings a desk command needs; from the last good schedule when the file is broken."""
+    from broadcaster.schedule.snapshot import load_snapshot
+
+    try:
+        return load_station(schedule_path)
+    except ScheduleError:
+        last_good = load_snapshot(schedule_path)
+        if last_good is None:
+            raise
+        return last_good.station
+
+
+def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: dict, resolve,
+                    needs_schedule: bool) -> int:
+    """Through the running daemon when one holds the station's lock, else play in this process.
+
+    Only the station settings are read first: the daemon resolves the request against the
+    schedule it has in force. A daemon that is running but does not answer is an error, never
+    a reason to play on top of it.
+    """
+    from broadcaster.onair.control import ask_daemon
     from broadcaster.onair.daemon import play_direct
 
-    schedule = load_schedule(schedule_path)
-    sock = socket_path(schedule.station.state_dir)
-    if daemon_answers(sock):
+    station = _station_of(schedule_path)
+    reply = ask_daemon(station.state_dir, request)
+    if reply is not None:
         if output_spec:
             click.echo(i18n.tr("onair.cli.output_ignored"), err=True)
-        reply = send_request(sock, request)
         if not reply.get("ok"):
             raise OnAirError(str(reply.get("error")))
         click.echo(i18n.tr("onair.cli.via_daemon", message=reply.get("message", reply.get("key"))))
         return 0
+    if needs_schedule:
+        schedule = load_schedule(schedule_path, check_texts=False)
+    else:
+        schedule = Schedule(path=Path(schedule_path).absolute(), station=station, bulletins={}, slots=())
     resolved = resolve(schedule)        # an unknown name is refused before anything starts
     setup_logging(logging.INFO, obj.verbose)
     click.echo(i18n.tr("onair.cli.direct"), err=True)
@@ -124,7 +148,7 @@ def play(obj, target: str, schedule_path: Path, output_spec: str | None) -> int:
     from broadcaster.onair.daemon import resolve_play
 
     return _send_or_direct(obj, schedule_path, output_spec, {"cmd": "play", "target": target},
-                           lambda schedule: resolve_play(schedule, target))
+                           lambda schedule: resolve_play(schedule, target), needs_schedule=True)
 
 
 @cli.command()
@@ -147,4 +171,5 @@ def emergency(obj, text: str | None, bulletin_id: str | None, title: str | None,
     return _send_or_direct(
         obj, schedule_path, output_spec, request,
         lambda schedule: resolve_emergency(schedule, text=text, bulletin=bulletin_id, title=title,
-                                           now=datetime.now(schedule.station.timezone)))
+                                           now=datetime.now(schedule.station.timezone)),
+        needs_schedule=bool(bulletin_id))

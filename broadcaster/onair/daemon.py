@@ -35,7 +35,7 @@ from broadcaster.asrun.log import AsRunLog, Status, log_path
 from broadcaster.errors import BroadcasterError, OnAirError, OutputError
 from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.onair import policy
-from broadcaster.onair.control import ControlServer, socket_path
+from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
 from broadcaster.onair.queue import Entry, Kind, PlayQueue, label_for
 from broadcaster.onair.reload import ScheduleWatcher
 from broadcaster.onair.render import Prerenderer, Renderer, RenderJob, RenderResult, programme_renderer
@@ -157,6 +157,7 @@ class Station:
         self.scheduler: BackgroundScheduler | None = None
         self.watcher: ScheduleWatcher | None = None
         self.control: ControlServer | None = None
+        self._daemon_lock: DaemonLock | None = None
         self._output: Output | None = None
         self._output_lock = threading.Lock()
         self._queue = PlayQueue()
@@ -179,13 +180,19 @@ class Station:
         `scheduling=False` is the desk's direct mode (no daemon running): only the playout of
         what `submit()` queues, no schedule, no control socket.
         """
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:        # a read-only disk: the station airs all the same
+            log.error("state folder %s cannot be created: %s", self.state_dir, exc)
+        # First: one station per state folder, and desk commands know a daemon runs even when it is busy.
+        self._daemon_lock = DaemonLock(self.state_dir)
+        runtime = self._daemon_lock.acquire()
         self.asrun = AsRunLog(log_path(self.state_dir))
-        self.prerenderer = Prerenderer(self.renderer, self.state_dir / "programmes", clock=self.now,
+        self.prerenderer = Prerenderer(self.renderer, self._programmes_folder(runtime), clock=self.now,
                                        retry_delay=self.render_retry_delay)
         try:
             if self.use_control:
-                self.control = ControlServer(socket_path(self.state_dir), self.handle_request)
+                self.control = ControlServer(runtime / SOCKET_NAME, self.handle_request)
                 self.control.start()
             self._playout.start()
             if scheduling:
@@ -197,6 +204,20 @@ class Station:
         if scheduling:
             self._keep_as_last_good(self.schedule)
             self._log_next()
+
+    def _programmes_folder(self, runtime: Path) -> Path:
+        """Where renders go: the state folder, or the runtime fallback when the state folder refuses writes."""
+        folder = self.state_dir / "programmes"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return folder
+        except OSError as exc:
+            fallback = runtime / "programmes"
+            log.error("programmes cannot be rendered into %s (%s): rendering into %s", folder, exc, fallback)
+            return fallback
 
     @staticmethod
     def _keep_as_last_good(schedule: Schedule) -> None:
@@ -261,6 +282,8 @@ class Station:
             self._output.close()
         if self.asrun:
             self.asrun.close()
+        if self._daemon_lock is not None:
+            self._daemon_lock.release()
         log.info("station stopped")
 
     # -- planning ------------------------------------------------------------------------------
@@ -416,9 +439,15 @@ class Station:
         """A control-socket request -> a reply dict (raises OnAirError for the client to show)."""
         cmd = request.get("cmd")
         if cmd == "status":
+            fault = self.asrun.fault if self.asrun else None
+            replaced = self.asrun.replaced if self.asrun else None
             with self._cond:
                 return {"current": self._current.key if self._current else None,
-                        "queue": [e.key for e in self._queue.entries()]}
+                        "queue": [e.key for e in self._queue.entries()],
+                        "asrun": {"fault": fault.to_json() if fault else None,
+                                  "replaced": {"reason": replaced.reason,
+                                               "moved_to": str(replaced.moved_to) if replaced.moved_to else None}
+                                  if replaced else None}}
         with self._lock:
             schedule = self.schedule
         if cmd == "play":

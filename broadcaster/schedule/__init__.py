@@ -1,7 +1,7 @@
 """schedule.yaml -> a validated, frozen `Schedule`; every problem reported with file:line:col."""
 
 from broadcaster.problems import Location, Problem
-from broadcaster.schedule.loader import load_schedule, check_schedule
+from broadcaster.schedule.loader import check_schedule, load_schedule, load_station
 from broadcaster.schedule.model import (
     NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
     Station,
@@ -9,5 +9,5 @@ from broadcaster.schedule.model import (
 
 __all__ = [
     "NO_JINGLE", "Bulletin", "DateRange", "Location", "Priority", "Problem", "ProgrammeSettings",
-    "Schedule", "Slot", "SpeechSettings", "Station", "check_schedule", "load_schedule",
+    "Schedule", "Slot", "SpeechSettings", "Station", "check_schedule", "load_schedule", "load_station",
 ]

@@ -238,8 +238,12 @@ _MESSAGES = YamlMessages(not_found="schedule.not_found", unreadable="schedule.un
                          syntax="yaml.syntax")
 
 
-def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
-    """Load and validate; returns the schedule (None if any error) and every problem found."""
+def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Schedule | None, list[Problem]]:
+    """Load and validate; returns the schedule (None if any error) and every problem found.
+
+    `check_texts=False` skips the normalizer's pass over every bulletin (warnings only): a desk
+    command that airs one bulletin now must not wait for the whole schedule to be read aloud.
+    """
     path = Path(path).absolute()
     root, problems = compose_file(path, _MESSAGES)
     if problems:
@@ -263,7 +267,8 @@ def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
             reader.report(Location(path, 1, 1), "key.missing", key="station", section=i18n.tr("section.top"))
         return None, _sorted(reader.problems)
     _warn_overlaps(reader, slots, bulletins)
-    _warn_unreadable_text(reader, bulletins, station)
+    if check_texts:
+        _warn_unreadable_text(reader, bulletins, station)
     warn_unreachable(reader, campaigns, slots, bulletins)
     warnings = tuple(p for p in reader.problems if p.severity == WARNING)
     schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings,
@@ -271,12 +276,36 @@ def check_schedule(path: Path | str) -> tuple[Schedule | None, list[Problem]]:
     return schedule, _sorted(reader.problems)
 
 
-def load_schedule(path: Path | str) -> Schedule:
+def load_schedule(path: Path | str, *, check_texts: bool = True) -> Schedule:
     """The validated schedule; raises ScheduleError listing every error (warnings ride along)."""
-    schedule, problems = check_schedule(path)
+    schedule, problems = check_schedule(path, check_texts=check_texts)
     if schedule is None:
         raise ScheduleError(problems)
     return schedule
+
+
+def load_station(path: Path | str) -> Station:
+    """Only the `station:` settings, validated; bulletins and slots are neither read nor checked.
+
+    For desk commands that need the state folder, the time zone and the voice (an emergency
+    text, `history`): they act at once even when a bulletin elsewhere is slow or broken.
+    """
+    path = Path(path).absolute()
+    root, problems = compose_file(path, _MESSAGES)
+    if problems:
+        raise ScheduleError(problems)
+    reader = _Reader(path)
+    if root is None or not isinstance(root, yaml.MappingNode):
+        reader.report(root or Location(path, 1, 1), "type.mapping", key=path.name)
+        raise ScheduleError(reader.problems)
+    top = reader.items(root, i18n.tr("section.top"), None)
+    station = _station(reader, top.get("station"), path.parent)
+    errors = [p for p in reader.problems if p.severity == ERROR]
+    if station is None or errors:
+        if not errors:
+            reader.report(Location(path, 1, 1), "key.missing", key="station", section=i18n.tr("section.top"))
+        raise ScheduleError(_sorted([p for p in reader.problems if p.severity == ERROR]))
+    return station
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import stat
+import subprocess
+import sys
 
 import pytest
 
 from broadcaster.errors import OnAirError
-from broadcaster.onair.control import ControlServer, daemon_answers, send_request, socket_path
+from broadcaster.onair.control import (
+    ControlServer, DaemonLock, ask_daemon, daemon_answers, daemon_running, running_daemon, send_request, socket_path,
+)
 from tests.onair.conftest import clock_in, wait_for
+
+
+@pytest.fixture(autouse=True)
+def english():
+    from broadcaster import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
 
 
 @pytest.fixture
@@ -86,3 +100,140 @@ def test_daemon_validates_desk_requests(folder, run_station):
     assert queued["ok"] is True and queued["key"].startswith("manual:Sang@")
     row = wait_for(lambda: [r for r in station.asrun.history() if r.key == queued["key"] and r.status.value == "played"])
     assert row[0].kind == "manual" and row[0].bulletins == ("chao",)
+
+
+def test_deeply_nested_json_is_an_error_reply_and_the_server_lives_on(server):
+    with socket.socket(socket.AF_UNIX) as raw:
+        raw.connect(str(server.path))
+        raw.sendall(b"[" * 1200 + b"\n")
+        reply = json.loads(raw.makefile("rb").readline())
+    assert reply["ok"] is False and "nested" in reply["error"]
+    assert send_request(server.path, {"cmd": "status"})["ok"] is True
+
+
+def test_a_handler_crash_of_any_kind_is_an_error_reply(state_dir):
+    def handler(request: dict) -> dict:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    control = ControlServer(socket_path(state_dir), handler)
+    control.start()
+    try:
+        for _ in range(3):
+            reply = send_request(control.path, {"cmd": "status"})
+            assert reply["ok"] is False and "RecursionError" in reply["error"]
+    finally:
+        control.close()
+
+
+def test_idle_connections_cannot_starve_the_server(state_dir):
+    control = ControlServer(socket_path(state_dir), lambda r: {"pong": True}, max_connections=8, read_deadline=0.5)
+    control.start()
+    idle = []
+    try:
+        for _ in range(20):            # more than the cap: the extra ones are told "busy" at once
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect(str(control.path))
+            idle.append(sock)
+        wait_for(lambda: control.open_connections == 8, timeout=5)
+        with socket.socket(socket.AF_UNIX) as late:
+            late.connect(str(control.path))
+            assert json.loads(late.makefile("rb").readline())["busy"] is True
+        # the idle ones lose their place after the read deadline; a real request then gets through
+        def ping() -> bool:
+            try:
+                return bool(send_request(control.path, {"cmd": "ping"}).get("pong"))
+            except OnAirError:         # told "busy" and closed before the request was written
+                return False
+
+        wait_for(ping, timeout=5)
+        wait_for(lambda: control.open_connections == 0, timeout=2)
+    finally:
+        for sock in idle:
+            sock.close()
+        control.close()
+
+
+def test_a_client_that_leaves_early_is_not_a_warning(server, caplog):
+    caplog.set_level("DEBUG", logger="broadcaster.onair.control")
+    for _ in range(5):
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.connect(str(server.path))
+            raw.sendall(b'{"cmd": "status"}\n')
+    assert send_request(server.path, {"cmd": "status"})["ok"] is True
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_lock_says_a_daemon_runs_even_when_its_socket_is_silent(state_dir):
+    assert not daemon_running(state_dir) and ask_daemon(state_dir, {"cmd": "status"}) is None
+    lock = DaemonLock(state_dir)
+    assert lock.acquire() == state_dir
+    try:
+        assert daemon_running(state_dir)
+        assert running_daemon(state_dir)[0] == os.getpid()
+        with pytest.raises(OnAirError, match="already running"):
+            DaemonLock(state_dir).acquire(patience=0.1)
+        # no control socket answers (busy, hung, not yet listening): a clear error, never "no daemon"
+        with pytest.raises(OnAirError, match="did not answer"):
+            ask_daemon(state_dir, {"cmd": "emergency", "text": "x"}, patience=0.5)
+    finally:
+        lock.release()
+    assert not daemon_running(state_dir)
+
+
+def test_a_lock_left_by_a_killed_daemon_is_free(state_dir):
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from broadcaster.onair.control import DaemonLock; "
+        f"DaemonLock({str(state_dir)!r}).acquire(); print('locked', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        assert running_daemon(state_dir)[0] == child.pid
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    assert not daemon_running(state_dir)
+    assert (state_dir / "daemon.pid").exists()         # the file stays; the kernel dropped the lock
+
+
+def test_two_hundred_idle_connections_then_an_emergency_cuts_in_through_the_daemon(
+        folder, run_station, capsys):
+    from broadcaster.asrun.log import Status
+    from broadcaster.cli import main
+    from tests.onair.tones import dominant_hertz
+
+    folder.write({"dai": {"text": "6s 440Hz"}}, [{"name": "Sang", "at": clock_in(3), "play": ["dai"]}])
+    station = run_station(folder.load())
+    wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYING], timeout=15)
+    idle = []
+    try:
+        for _ in range(200):
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect(str(socket_path(folder.state)))
+            idle.append(sock)
+        assert main(["--lang", "en", "emergency", "1s 1000Hz Lũ quét", "--schedule", str(folder.path)]) == 0
+        assert "Sent to the running station daemon" in capsys.readouterr().out
+        rows = wait_for(lambda: (r := station.asrun.history()) and any(
+            x.slot == "Sang" and x.status is Status.LATE for x in r) and r, timeout=30)
+    finally:
+        for sock in idle:
+            sock.close()
+    assert [(r.slot, r.status) for r in sorted(rows, key=lambda r: r.started)] == [
+        ("Sang", Status.INTERRUPTED), ("emergency", Status.PLAYED), ("Sang", Status.LATE)]   # aired again after
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 1000, 440]
+    assert station.control._thread.is_alive()
+
+
+def test_desk_commands_need_only_the_station_settings(folder, run_station, capsys):
+    from broadcaster.cli import main
+
+    folder.write({"chao": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(600), "play": ["chao"]}])
+    station = run_station(folder.load())
+    broken = folder.path.read_text(encoding="utf-8").replace("bulletins:", "bulletins:\n  hong:\n    text_file: khong-co.txt")
+    folder.path.write_text(broken, encoding="utf-8")     # a bulletin elsewhere is broken
+    assert main(["--lang", "en", "emergency", "1s 1000Hz Lũ", "--schedule", str(folder.path)]) == 0
+    assert main(["--lang", "en", "history", "--json", "--schedule", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "Sent to the running station daemon" in out
+    wait_for(lambda: [r for r in station.asrun.history() if r.kind == "emergency" and r.status.value == "played"],
+             timeout=20)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from broadcaster.asrun.journal import Journal, default_folders
 from broadcaster.asrun.log import AsRunLog, Status
 from broadcaster.onair.queue import label_for
 from broadcaster.output import TONE_RATE, tone, write_wav
@@ -77,3 +78,32 @@ def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_
     with AsRunLog(folder.state / "asrun.sqlite3") as asrun:
         (written,) = asrun.history()
     assert written.key == row.key and written.id > 0 and written.status is Status.PLAYED
+
+
+def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_station, small_disk):
+    import shutil
+
+    from broadcaster.onair.control import ask_daemon, daemon_running, runtime_folders
+
+    folder.state = small_disk.path
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(5), "play": ["a"]}])
+    with AsRunLog(folder.state / "asrun.sqlite3") as asrun:    # the station ran here before
+        asrun.record(key="Truoc@1", kind="scheduled", slot="Truoc", bulletins=("a",), priority="normal",
+                     scheduled=datetime.now(TZ) - timedelta(hours=1), status=Status.PLAYED)
+    small_disk.read_only()
+    fallback = runtime_folders(folder.state)[1]
+    try:
+        station = run_station(folder.load())
+        assert daemon_running(folder.state)
+        assert ask_daemon(folder.state, {"cmd": "status"})["asrun"]["fault"] is not None
+        row = wait_for(lambda: [r for r in station.asrun.history() if r.slot == "Sang" and r.status is Status.PLAYED],
+                       timeout=20)[0]
+        assert abs((row.started - row.scheduled).total_seconds()) < 1.0
+        assert [r.slot for r in station.asrun.history()] == ["Truoc", "Sang"]     # the old rows still read
+        assert [dominant_hertz(p) for p in folder.aired_files()] == [440]
+        station.stop()
+    finally:
+        small_disk.read_only(False)
+        shutil.rmtree(fallback, ignore_errors=True)
+        log = folder.state / "asrun.sqlite3"
+        Journal(log, default_folders(folder.state)).clear()     # what the read-only disk could not take
