@@ -97,6 +97,7 @@ class Status(str, enum.Enum):
     MISSED = "missed"            # never aired
     FAILED = "failed"            # tried and failed (device or render error)
     INTERRUPTED = "interrupted"  # cut short: emergency cut-in, stop, or a crash
+    PARTIAL = "partial"          # a relay that aired with gaps (its source dropped); the note lists them
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ _COLUMNS = "id, key, kind, slot, bulletins, priority, scheduled, started, ended,
 _SEPARATOR = "\n"   # bulletin ids are YAML keys; a newline cannot appear in one
 
 
-_AIRED = (Status.PLAYED.value, Status.LATE.value)
+_AIRED = (Status.PLAYED.value, Status.LATE.value, Status.PARTIAL.value)   # a partial relay aired: never again
 LAST_GOOD_NAME = "asrun-last-good.json"
 LAST_GOOD_KEEP = 1000     # aired keys kept: weeks of slots, more than the daemon's 7-day look-back
 
@@ -594,7 +595,7 @@ class AsRunLog:
                 for row in rows]
 
     def done_keys(self, since: datetime) -> set[str]:
-        """Keys of occurrences that aired (PLAYED or LATE) scheduled at or after `since`.
+        """Keys of occurrences that aired (PLAYED, LATE or PARTIAL) scheduled at or after `since`.
 
         Includes rows still waiting for the disk and the last-good record kept beside the log.
         """

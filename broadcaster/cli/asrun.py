@@ -36,13 +36,14 @@ i18n.register({
     "status.missed": ("bị lỡ", "missed"),
     "status.failed": ("lỗi", "failed"),
     "status.interrupted": ("bị ngắt", "interrupted"),
+    "status.partial": ("phát không trọn", "partial"),
     "history.one_format": ("Chọn một trong --json và --csv.", "Choose one of --json and --csv."),
     "history.bad_range": ("Ngày --from ({first}) sau ngày --to ({last}).",
                           "--from ({first}) is after --to ({last})."),
 })
 
 STYLES = {Status.MISSED: "red", Status.FAILED: "bold red", Status.INTERRUPTED: "yellow",
-          Status.LATE: "yellow", Status.PLAYING: "cyan"}
+          Status.LATE: "yellow", Status.PLAYING: "cyan", Status.PARTIAL: "yellow"}
 CSV_FIELDS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
               "status", "engine", "error")
 

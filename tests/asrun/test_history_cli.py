@@ -13,6 +13,7 @@ import pytest
 
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.cli import main
+from broadcaster.output.relay import Gap, RelayReport
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = ZoneInfo("UTC")
@@ -119,3 +120,16 @@ def test_no_log_yet_is_empty_and_creates_nothing(tmp_path, capsys):
 def test_json_and_csv_together_is_a_usage_error(station, capsys):
     assert main(["--lang", "en", "history", "--schedule", str(station), "--json", "--csv"]) == 2
     assert "Choose one of --json and --csv" in capsys.readouterr().err
+
+
+def test_partial_relay_is_shown_with_its_gaps(station, capsys, monkeypatch):
+    report = RelayReport(1775.5, (Gap(300.0, 24.5, "the relay source stopped sending"),), True)
+    day = datetime(2023, 1, 19, 6, 0, tzinfo=HCM)
+    with AsRunLog(log_path(station.parent / "trạng-thái")) as asrun:
+        asrun.record(key="Tiếp sóng@2023-01-19T06:00:00+07:00", kind="scheduled", slot="Tiếp sóng",
+                     bulletins=("vov1",), priority="normal", scheduled=day, status=Status(report.status),
+                     started=day, ended=day + timedelta(minutes=30), engine="relay", error=report.note())
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["--lang", "en", "history", "--schedule", str(station), "--from", "2023-01-19"]) == 0
+    out = capsys.readouterr().out
+    assert "partial" in out and "gap of 24.5 s from second 300.0" in out

@@ -6,7 +6,6 @@ import logging
 import time
 
 import numpy as np
-import pytest
 
 from broadcaster.output.icecast import IcecastSink, listeners
 from broadcaster.schedule.model import StreamSettings
@@ -15,16 +14,6 @@ from tests.icecast import RATE, IcecastServer, Listener
 
 BLOCK = 0.1
 STREAM = StreamSettings("mp3", 64)
-
-
-@pytest.fixture
-def icecast():
-    server = IcecastServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def sink_for(server: IcecastServer, mount: str, **kwargs) -> IcecastSink:
