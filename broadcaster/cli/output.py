@@ -1,7 +1,8 @@
-"""`devices` and `test-tone`: the operator's checks that the sound card and amplifier work."""
+"""`devices`, `test-tone` and `outputs`: the operator's checks of the sound card, amplifier and streams."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from broadcaster import i18n
 from broadcaster.cli.app import cli, console, schedule_option
-from broadcaster.errors import OutputError
+from broadcaster.errors import BroadcasterError, OutputError
 from broadcaster.output import list_devices, open_output, play_test_tone
 
 i18n.register({
@@ -29,6 +30,15 @@ i18n.register({
     "tone.done": ("Đã phát xong âm thử (bắt đầu lúc {started}).",
                   "Test tone played (started at {started})."),
     "tone.stopped": ("Âm thử bị dừng.", "Test tone stopped."),
+    "outputs.title": ("Đầu ra và vùng phát", "Outputs and zones"),
+    "outputs.col.name": ("Đầu ra", "Output"),
+    "outputs.col.state": ("Trạng thái", "State"),
+    "outputs.col.listeners": ("Người nghe", "Listeners"),
+    "outputs.col.error": ("Lỗi gần nhất", "Last error"),
+    "outputs.connected": ("đang phát", "connected"),
+    "outputs.disconnected": ("mất kết nối", "disconnected"),
+    "outputs.unknown": ("chưa rõ", "unknown"),
+    "outputs.from.icecast": ("(theo Icecast)", "(as Icecast says)"),
 })
 
 
@@ -79,4 +89,40 @@ def test_tone(spec: str | None, seconds: float, frequency: float, schedule_path:
         click.echo(i18n.tr("tone.stopped"))
         return 1
     click.echo(i18n.tr("tone.done", started=report.started.astimezone().isoformat(timespec="milliseconds")))
+    return 0
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per output and zone.")
+@schedule_option
+def outputs(as_json: bool, schedule_path: Path) -> int:
+    """Each output and zone with its state, Icecast listeners and last error."""
+    from broadcaster.onair.control import daemon_answers, send_request, socket_path
+    from broadcaster.output.icecast import output_statuses
+    from broadcaster.schedule import load_schedule
+
+    schedule = load_schedule(schedule_path)
+    station = schedule.station
+    live = None
+    sock = socket_path(station.state_dir)
+    if daemon_answers(sock):
+        try:
+            live = send_request(sock, {"cmd": "outputs"}, timeout=5).get("outputs")
+        except BroadcasterError:
+            live = None                  # a daemon that does not report its outputs yet
+    rows = output_statuses(station.outputs, station.zones, live if isinstance(live, dict) else None)
+    if as_json:
+        click.echo(json.dumps([vars(row) for row in rows], ensure_ascii=False))
+        return 0
+    table = Table(title=i18n.tr("outputs.title"))
+    for column in ("name", "state", "listeners", "error"):
+        table.add_column(i18n.tr(f"outputs.col.{column}"), justify="right" if column == "listeners" else "left")
+    for row in rows:
+        state = i18n.tr("outputs.unknown" if row.connected is None else
+                        "outputs.connected" if row.connected else "outputs.disconnected")
+        if row.source == "icecast":
+            state += " " + i18n.tr("outputs.from.icecast")
+        table.add_row(row.name, state, "-" if row.listeners is None else str(row.listeners), row.last_error or "",
+                      style=None if row.connected is not False else "red")
+    console().print(table)
     return 0

@@ -35,7 +35,7 @@ import numpy as np
 
 from broadcaster import i18n
 from broadcaster.schedule.model import StreamSettings
-from broadcaster.schedule.outputs import IcecastMount
+from broadcaster.schedule.outputs import IcecastMount, is_icecast, parse_icecast
 
 log = logging.getLogger(__name__)
 
@@ -304,16 +304,65 @@ class IcecastSink:
 
 def listeners(mount: IcecastMount, timeout: float = 2.0) -> int | None:
     """Listeners on `mount` from Icecast's status JSON; None when the server does not answer."""
-    url = f"http://{mount.host}:{mount.port}/status-json.xsl"
+    mounts = _mounts_on(mount.host, mount.port, timeout)
+    return None if mounts is None else mounts.get(mount.mount, 0)
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    """One line of `broadcaster outputs`: an output or zone, where it goes and how it is doing."""
+
+    name: str                        # "default", "file:...", or "zone thon-dong"
+    target: str                      # where it goes (never a password)
+    connected: bool | None           # None: nobody can tell (no daemon, Icecast silent)
+    listeners: int | None
+    last_error: str | None
+    source: str                      # who said so: "daemon", "icecast" or "-"
+
+
+def _mounts_on(host: str, port: int, timeout: float) -> dict[str, int] | None:
+    """Mount path -> listeners of every source connected to one Icecast server; None if it is down."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as reply:
+        with urllib.request.urlopen(f"http://{host}:{port}/status-json.xsl", timeout=timeout) as reply:
             stats = json.loads(reply.read().decode("utf-8", errors="replace")).get("icestats", {})
     except (OSError, ValueError):
         return None
     sources = stats.get("source") or []
     if isinstance(sources, dict):
         sources = [sources]
+    mounts = {}
     for source in sources:
-        if str(source.get("listenurl", "")).endswith(mount.mount):
-            return int(source.get("listeners", 0))
-    return 0
+        url = str(source.get("listenurl", ""))
+        if url.count("/") >= 3:
+            mounts["/" + url.split("/", 3)[3]] = int(source.get("listeners") or 0)
+    return mounts
+
+
+def output_statuses(outputs: Sequence[str], zones: dict[str, str], live: dict[str, dict] | None,
+                    timeout: float = 2.0) -> list[OutputStatus]:
+    """Every output and zone with its state: the daemon's word when it runs (`live`, keyed by the
+    output's spec or mount URL), listeners from each Icecast server's status JSON."""
+    servers: dict[tuple[str, int], dict[str, int] | None] = {}
+    rows = []
+    named = [(spec, spec) for spec in outputs] + [(f"zone {zone}", url) for zone, url in zones.items()]
+    for name, spec in named:
+        said = (live or {}).get(spec)
+        listeners_now = None
+        connected = said.get("connected") if said else None
+        error = said.get("last_error") if said else None
+        source = "daemon" if said else "-"
+        if is_icecast(spec):
+            mount = parse_icecast(spec)
+            server = (mount.host, mount.port)
+            if server not in servers:
+                servers[server] = _mounts_on(mount.host, mount.port, timeout)
+            mounts = servers[server]
+            if mounts is None:
+                error = error or i18n.tr("icecast.unreachable", detail=f"{mount.host}:{mount.port}")
+                connected = False if said is None else connected
+            else:
+                listeners_now = mounts.get(mount.mount)
+                if said is None:
+                    connected, source = mount.mount in mounts, "icecast"
+        rows.append(OutputStatus(name, spec, connected, listeners_now, error, source))
+    return rows

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import textwrap
 import time
 
 import numpy as np
 
+from broadcaster.cli import main
 from broadcaster.output.icecast import IcecastSink, listeners
 from broadcaster.schedule.model import StreamSettings
 from broadcaster.schedule.outputs import parse_icecast
@@ -138,3 +141,38 @@ def test_wrong_password_is_refused_and_retried(icecast, caplog):
         assert len(caplog.records) == 1 and "sai-mat-khau" not in caplog.text
     finally:
         sink.close()
+
+
+def test_outputs_command_lists_each_output_and_zone(icecast, tmp_path, capsys):
+    (tmp_path / "secrets.yaml").write_text(icecast.secrets_text(), encoding="utf-8")
+    (tmp_path / "secrets.yaml").chmod(0o600)
+    (tmp_path / "schedule.yaml").write_text(textwrap.dedent(f"""\
+        station:
+          name: Đài thử
+          outputs: [default, "{icecast.source_url('xa.mp3')}"]
+          zones:
+            thon-dong: {icecast.source_url('thon-dong.mp3')}
+          secrets: secrets.yaml
+        bulletins:
+          a: {{text: Xin chào.}}
+        slots:
+          - {{name: Sáng, at: "06:00", play: [a]}}
+        """), encoding="utf-8")
+    sink = sink_for(icecast, "xa.mp3")
+    try:
+        assert icecast.wait_for_mounts("/xa.mp3")
+        ear = Listener(f"{icecast.base}/xa.mp3", 1.5).start()
+        time.sleep(0.5)
+        assert main(["outputs", "--schedule", str(tmp_path / "schedule.yaml"), "--json"]) == 0
+        rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+        ear.stop()
+    finally:
+        sink.close()
+    assert list(rows) == ["default", icecast.source_url("xa.mp3"), "zone thon-dong"]
+    assert (rows[icecast.source_url("xa.mp3")]["connected"], rows[icecast.source_url("xa.mp3")]["listeners"]) == (True, 1)
+    assert rows["zone thon-dong"]["connected"] is False and rows["zone thon-dong"]["listeners"] is None
+    assert rows["default"]["connected"] is None
+    icecast.stop()
+    assert main(["--lang", "en", "outputs", "--schedule", str(tmp_path / "schedule.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "cannot reach Icecast" in out and icecast.password not in out

@@ -2,7 +2,10 @@
 
 import dataclasses
 import os
+import re
 from datetime import timedelta
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -191,3 +194,18 @@ def test_icecast_urls():
     assert mount.key == "source@10.0.0.5:8000"
     assert mount.listen_url == "http://10.0.0.5:8000/thon-dong.mp3"
     assert redact(f"icecast://source:{SECRET}@h:8000/m") == "icecast://source:***@h:8000/m"
+
+
+def test_readme_icecast_example_validates(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if "zones:" in b)
+    (tmp_path / "schedule.yaml").write_text(block, encoding="utf-8")
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(f'passwords:\n  "source@127.0.0.1:8000": "{SECRET}"\n', encoding="utf-8")
+    secrets.chmod(0o600)
+    schedule, problems = check_schedule(tmp_path / "schedule.yaml")
+    assert [p.format() for p in problems] == []
+    assert schedule.slot("Tiếp sóng thời sự sáng").zones == ("thon-dong",)
+    config = ElementTree.fromstring(re.search(r"```xml\n(.*?)```", readme, flags=re.S).group(1))
+    assert config.findtext("limits/burst-on-connect") == "0"
+    assert config.findtext("listen-socket/bind-address") == "127.0.0.1"
