@@ -71,7 +71,7 @@ class Feeder(threading.Thread):
             if not offset:
                 self.tone_times.append(time.time())
             block = beep[offset:offset + BLOCK] if offset < len(beep) else np.zeros(BLOCK, dtype=np.float32)
-            self.sink.write(block, "bench" if offset < len(beep) else None)
+            self.sink.write(block, time.time(), label="bench" if offset < len(beep) else None)
             index += 1
 
 

@@ -108,6 +108,7 @@ class IcecastSink:
         self._in_outage = False
         self._missed: dict[str, list[MissedPart]] = {}
         self._position: dict[str, float] = {}     # seconds of each label seen so far
+        self._unreported = 0                       # frames lost since the last missed()
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"icecast {mount.mount}", daemon=True)
         self._socket: socket.socket | None = None
@@ -120,12 +121,21 @@ class IcecastSink:
         self._thread.start()
         return self
 
-    def write(self, block: np.ndarray, label: str | None = None) -> None:
-        """Queue one block for the mount; when the queue is full the block counts as missed."""
+    def write(self, block: np.ndarray, at: float | None = None, *, label: str | None = None) -> None:
+        """Queue one block (its first sample airs at epoch `at`); when the queue is full it counts as missed.
+
+        `label` names the programme the block belongs to (None between programmes), for `take_missed`.
+        """
         try:
             self._queue.put_nowait((block, label))
         except queue.Full:
             self._account(label, len(block), delivered=False)
+
+    def missed(self) -> float:
+        """Seconds of air (programmes and silence) that did not reach the mount since the last call."""
+        with self._lock:
+            frames, self._unreported = self._unreported, 0
+        return frames / self.rate
 
     def take_missed(self, label: str) -> list[MissedPart]:
         """The parts of programme `label` that never reached the mount (forgotten once taken)."""
@@ -145,6 +155,9 @@ class IcecastSink:
 
     # -- accounting -------------------------------------------------------------------------------
     def _account(self, label: str | None, frames: int, *, delivered: bool) -> None:
+        if not delivered:
+            with self._lock:
+                self._unreported += frames
         if label is None:
             return
         seconds = frames / self.rate

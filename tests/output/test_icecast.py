@@ -42,7 +42,8 @@ def air(sinks: dict[IcecastSink, list[tuple[np.ndarray, str | None]]], on_block=
     for index in range(count):
         for sink, blocks in streams.items():
             if index < len(blocks):
-                sink.write(*blocks[index])
+                block, label = blocks[index]
+                sink.write(block, time.time(), label=label)
         if on_block is not None:
             on_block(index * BLOCK)
         time.sleep(max(0.0, start + (index + 1) * BLOCK - time.time()))
@@ -92,9 +93,9 @@ def test_icecast_restart_is_one_outage_reported_per_programme(icecast, caplog):
     write_times = []
     original = sink.write
 
-    def timed_write(block, label=None):
+    def timed_write(block, at=None, *, label=None):
         began = time.perf_counter()
-        original(block, label)
+        original(block, at, label=label)
         write_times.append(time.perf_counter() - began)
 
     sink.write = timed_write
@@ -120,6 +121,7 @@ def test_icecast_restart_is_one_outage_reported_per_programme(icecast, caplog):
         total = sum(part.seconds for part in missed)
         assert 1.0 <= total <= 4.0 and 1.2 <= missed[0].start <= 2.5, missed
         assert sink.take_missed("toi") == []
+        assert sink.missed() >= total and sink.missed() == 0.0
         assert ear.onset(880) is not None                      # the mount is back on the air
         assert max(write_times) < 0.005                        # the playout never waited
     finally:
