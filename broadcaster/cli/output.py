@@ -97,19 +97,16 @@ def test_tone(spec: str | None, seconds: float, frequency: float, schedule_path:
 @schedule_option
 def outputs(as_json: bool, schedule_path: Path) -> int:
     """Each output and zone with its state, Icecast listeners and last error."""
-    from broadcaster.onair.control import daemon_answers, send_request, socket_path
+    from broadcaster.onair.control import ask_daemon
     from broadcaster.output.icecast import output_statuses
     from broadcaster.schedule import load_schedule
 
     schedule = load_schedule(schedule_path)
     station = schedule.station
-    live = None
-    sock = socket_path(station.state_dir)
-    if daemon_answers(sock):
-        try:
-            live = send_request(sock, {"cmd": "outputs"}, timeout=5).get("outputs")
-        except BroadcasterError:
-            live = None                  # a daemon that does not report its outputs yet
+    try:
+        live = (ask_daemon(station.state_dir, {"cmd": "outputs"}, patience=5) or {}).get("outputs")
+    except BroadcasterError:
+        live = None                      # a daemon too busy to say: Icecast still can
     rows = output_statuses(station.outputs, station.zones, live if isinstance(live, dict) else None)
     if as_json:
         click.echo(json.dumps([vars(row) for row in rows], ensure_ascii=False))
