@@ -7,16 +7,28 @@
    normalized text (no splitting, no cache).
 3. Cache-hit render time (median of N `speak` calls) against a bare `os.stat` of the result,
    and a hit on a new speaker (which must normalize and split the text once).
+4. Normalizer cost on long and hostile input (the seed plan, 40,000 characters of `1-1-1-…`,
+   1 MB of ordinary Vietnamese, 1 MB of adversarial mixtures), each timed for this checkout and
+   for the normalizer of `--baseline` (a git revision, default the last one before the
+   linear-time rules). The baseline's `broadcaster` package is taken out of git into a temporary
+   folder; every figure is measured in a child process (the same interpreter, one workload each,
+   the two implementations alternating), and a baseline still running after `--timeout`
+   seconds is stopped and shown as "> N s".
 
-Run: .venv/bin/python scripts/bench_speech.py [--passes 20] [--hits 200]
+Run: .venv/bin/python scripts/bench_speech.py [--passes 20] [--hits 200] [--baseline REV] [--timeout 60]
+     (--only-normalizer skips the eSpeak NG render figures)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +41,9 @@ from broadcaster.text import Normalizer
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seed" / "000_3c48e4e992f1d6b8.txt"
 BULLETIN = ROOT / "bulletins" / "cchc-2023" / "02-muc-dich-yeu-cau.txt"
+# The last revision whose rules were one backtracking pattern (issue 11 made them linear).
+BASELINE = "b8a79c0"
+MEGABYTE = 1_000_000
 
 
 def timed(func, repeat: int) -> list[float]:
@@ -85,13 +100,110 @@ def bench_render(hits: int) -> None:
           f"  (median of 20: also normalizes and splits)")
 
 
+def ordinary_text(size: int) -> str:
+    """The commune's own bulletins and plan, repeated to `size` characters."""
+    texts = [SEED.read_text("utf-8")] + [p.read_text("utf-8") for p in sorted(BULLETIN.parent.glob("*.txt"))]
+    block = "\n".join(texts)
+    return (block * (size // len(block) + 1))[:size]
+
+
+def adversarial_text(size: int) -> str:
+    """Digits, dashes, slashes, dots and abbreviations glued in the shapes that made the old
+    pattern backtrack, in lines of a few thousand characters (a pasted table or a stuck key)."""
+    rng = random.Random(11)
+    pieces = ["1", "12", "2023", "0228", "-", "–", "/", ".", ",", " ", "UBND", "KH", "TT", "NQ", "A",
+              "1-", "1/", "1.", "1,", "và", "đến", "h", ":", "%", "°", "(", ")", "&", "m²", "km/h"]
+    families = [lambda: "1-" * 50, lambda: "1/1-" * 25, lambda: "A-" * 50, lambda: "1 và " * 20,
+                lambda: "12.3," * 20, lambda: "/KH-" * 25, lambda: "a&" * 50,
+                lambda: "".join(rng.choice(pieces) for _ in range(60))]
+    lines, length = [], 0
+    while length < size:
+        line = "".join(rng.choice(families)() for _ in range(rng.randint(20, 60)))
+        lines.append(line)
+        length += len(line) + 1
+    return "\n".join(lines)[:size]
+
+
+WORKLOADS = {
+    "seed": "seed plan, median ms per pass",
+    "dashes4k": "1-1-1-… 4,000 chars",
+    "dashes40k": "1-1-1-… 40,000 chars",
+    "ordinary": "1 MB ordinary Vietnamese",
+    "adversarial": "1 MB adversarial mixture",
+}
+
+
+def measure(workload: str, passes: int) -> dict[str, float]:
+    """Wall and CPU seconds of one workload in this process (the child side of `bench_linear`):
+    the median of `passes` for the seed plan, the best of three for the long texts."""
+    from broadcaster.text import Normalizer as Current    # whichever package PYTHONPATH put first
+
+    normalizer = Current()
+    if workload == "seed":
+        text = SEED.read_text("utf-8")
+        normalizer.normalize(text)
+        repeat, pick = passes, statistics.median
+    else:
+        normalizer.normalize("1-1 UBND 06/KH-UBND 17/01/2023")          # warm-up
+        text = {"dashes4k": lambda: ("1-" * 2000)[:4000], "dashes40k": lambda: ("1-" * 20000)[:40000],
+                "ordinary": lambda: ordinary_text(MEGABYTE),
+                "adversarial": lambda: adversarial_text(MEGABYTE)}[workload]()
+        repeat, pick = 3, min
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        normalizer.normalize(text)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {"wall": pick(walls), "cpu": pick(cpus)}
+
+
+def child(workload: str, passes: int, package_dir: Path | None, timeout: float) -> dict | None:
+    env = dict(os.environ)
+    if package_dir is not None:
+        env["PYTHONPATH"] = str(package_dir) + os.pathsep + env.get("PYTHONPATH", "")
+    try:
+        result = subprocess.run([sys.executable, __file__, "--measure", workload, "--passes", str(passes)],
+                                capture_output=True, text=True, env=env, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    return json.loads(result.stdout)
+
+
+def bench_linear(passes: int, baseline: str, timeout: float) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "broadcaster"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        print(f"normalizer on long and hostile input: this checkout vs {baseline} (timeout {timeout:.0f} s)")
+        load = os.getloadavg()
+        print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+        for workload, label in WORKLOADS.items():
+            new = child(workload, passes, None, timeout)
+            old = child(workload, passes, Path(folder), timeout)
+            unit, scale = ("ms", 1e3) if workload == "seed" else ("s", 1)
+            shown = [f"> {timeout:.0f} s (stopped)" if v is None
+                     else f"{v['wall'] * scale:.3f} {unit} (cpu {v['cpu'] * scale:.3f})" for v in (new, old)]
+            ratio = f"  {old['wall'] / new['wall']:.1f}x faster" if new and old else ""
+            print(f"  {label:32}: now {shown[0]:>26}   baseline {shown[1]:>26}{ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--hits", type=int, default=200)
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the normalizer to compare with")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds before a baseline run is stopped")
+    parser.add_argument("--only-normalizer", action="store_true")
+    parser.add_argument("--measure", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.passes)))
+        return
     bench_normalizer(args.passes)
-    bench_render(args.hits)
+    bench_linear(args.passes, args.baseline, args.timeout)
+    if not args.only_normalizer:
+        bench_render(args.hits)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from broadcaster.text.numbers import DIGITS
 
@@ -168,6 +169,7 @@ def _strip_tones(word: str) -> str:
     return unicodedata.normalize("NFC", kept)
 
 
+@lru_cache(maxsize=4096)
 def is_vietnamese_syllable(word: str) -> bool:
     """Whether `word` is shaped like one Vietnamese syllable (so "HOẠCH" is a word, "UBND" is not)."""
     return bool(_SYLLABLE.fullmatch(_strip_tones(word)))

@@ -8,6 +8,8 @@ number (2023 "hai nghìn không trăm hai mươi ba"), "mốt"/"tư"/"lăm" afte
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 _SCALES = ("", "nghìn", "triệu", "tỷ")
 
@@ -40,6 +42,7 @@ def _read_below_thousand(n: int, full: bool) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=4096)       # bulletins repeat the same few numbers: years, dates, amounts
 def read_number(n: int) -> str:
     """Read a whole number as a Northern announcer would: 2023 -> "hai nghìn không trăm hai mươi ba"."""
     if n < 0:
