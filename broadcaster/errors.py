@@ -39,3 +39,7 @@ class AsRunError(BroadcasterError):
 
 class OnAirError(BroadcasterError):
     """The station daemon or its control channel failed."""
+
+
+class ReportError(BroadcasterError):
+    """A report could not be made (a bad period, an unknown campaign, a file that cannot be written)."""

@@ -6,7 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 read -r -a extra_packages <<< "${EXTRA_PACKAGES:-}"
-SYSTEM_PACKAGES=(ffmpeg espeak-ng libportaudio2 "${extra_packages[@]}")
+# fonts-dejavu-core: the TTF that PDF reports and their charts draw Vietnamese with.
+SYSTEM_PACKAGES=(ffmpeg espeak-ng libportaudio2 fonts-dejavu-core "${extra_packages[@]}")
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -22,6 +22,7 @@ from broadcaster.cli import programme as _programme  # noqa: F401,E402
 from broadcaster.cli import text as _text  # noqa: F401,E402
 from broadcaster.cli import onair as _onair  # noqa: F401,E402
 from broadcaster.cli import speech as _speech  # noqa: F401,E402
+from broadcaster.cli import report as _report  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 
