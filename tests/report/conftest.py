@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from broadcaster import i18n
 from broadcaster.asrun.log import AsRunLog, Status
 from broadcaster.schedule import load_schedule
 
@@ -42,6 +43,14 @@ slots:
     at: "11:00"
     play: [thoi-tiet]
 """
+
+
+@pytest.fixture(autouse=True)
+def vietnamese():
+    """Reports are checked in Vietnamese whatever an earlier test's `--lang` left behind."""
+    i18n.set_language("vi")
+    yield
+    i18n.set_language(None)
 
 
 @pytest.fixture
