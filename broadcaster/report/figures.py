@@ -7,11 +7,13 @@ to which plan. Pure: rows and dates in, figures out.
 
 Counting rules (one broadcast = one occurrence key, counted once by its outcome):
 - `planned`: broadcasts of the campaign in the log (scheduled, make-up and desk plays);
-- `aired`: a played or late row exists for it (a programme cut by an emergency and aired again
-  from its start counts as aired); `late` is the part of those that only aired late;
+- `aired`: a played or late row (or a relay's partial row) exists for it (a programme cut by an
+  emergency and aired again from its start counts as aired); `late` is the part of those that
+  only aired late;
 - otherwise `interrupted`, `failed` or `missed` by its worst row, in that order;
   so planned = aired + interrupted + failed + missed;
-- `minutes`: measured airtime (end - start) of the campaign's played, late and interrupted rows:
+- `minutes`: measured airtime (end - start) of the campaign's played, late, partial and
+  interrupted rows:
   the log measures programmes, so a programme carrying one of the campaign's bulletins counts whole;
 - a period cut by the report's dates or the campaign's window gets a prorated target.
 """
@@ -30,8 +32,8 @@ from broadcaster.schedule.model import Schedule
 MAKE_UP = "make-up"
 COUNTED_KINDS = ("scheduled", MAKE_UP, "manual")
 OFFLINE_ENGINES = ("espeak-ng",)
-_AIRED = (Status.PLAYED, Status.LATE)
-_ON_AIR = (Status.PLAYED, Status.LATE, Status.INTERRUPTED)
+_AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)          # a partial relay aired, with gaps
+_ON_AIR = (Status.PLAYED, Status.LATE, Status.PARTIAL, Status.INTERRUPTED)
 
 
 @dataclass
@@ -202,7 +204,7 @@ def _campaign(campaign: Campaign, rows: list[AsRunRow], first: date, last: date,
         figures.planned += 1
         if statuses & set(_AIRED):
             figures.aired += 1
-            figures.late += Status.PLAYED not in statuses
+            figures.late += statuses & set(_AIRED) == {Status.LATE}
             figures.make_ups += any(r.kind == MAKE_UP for r in key_rows)
             day = key_rows[0].scheduled.astimezone(zone).date()
             count, total = airtime[day]

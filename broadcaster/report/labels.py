@@ -60,6 +60,7 @@ i18n.register({
     "report.status.missed": ("bị lỡ", "missed"),
     "report.status.failed": ("lỗi", "failed"),
     "report.status.interrupted": ("bị ngắt", "interrupted"),
+    "report.status.partial": ("phát không trọn", "partial"),
     "report.kind.emergency": ("khẩn cấp", "emergency"),
     "report.kind.relay": ("tiếp sóng", "relay"),
     "report.signature": ("NGƯỜI LẬP BÁO CÁO", "PREPARED BY"),

@@ -71,7 +71,7 @@ class Writer:
             started_after: float = 0.2, ended: bool = True) -> int:
         scheduled = datetime.fromisoformat(when).replace(tzinfo=VN)
         started = ended_at = None
-        if status in (Status.PLAYED, Status.LATE, Status.INTERRUPTED, Status.FAILED):
+        if status in (Status.PLAYED, Status.LATE, Status.PARTIAL, Status.INTERRUPTED, Status.FAILED):
             started = scheduled + timedelta(seconds=started_after)
             ended_at = started + timedelta(minutes=minutes) if ended else None
         return self.log.record(key=key or f"{slot}@{scheduled.isoformat()}", kind=kind, slot=slot,

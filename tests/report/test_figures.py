@@ -72,6 +72,13 @@ def test_json_has_the_shape_the_desk_reads(schedule, asrun):
                                               "periods"]
 
 
+def test_a_relay_that_aired_with_gaps_counts_as_aired(schedule, asrun):
+    asrun.row("2023-03-01T06:00", Status.PARTIAL, minutes=30)
+    asrun.row("2023-03-02T06:00", Status.LATE, minutes=5)
+    (cchc,) = report_of(schedule)[0].campaigns
+    assert (cchc.planned, cchc.aired, cchc.late, cchc.minutes) == (2, 2, 1, 35)
+
+
 def test_a_crash_opens_an_off_air_span_until_the_station_airs_again(schedule, asrun):
     asrun.row("2023-03-01T06:00", Status.INTERRUPTED, ended=False)      # recovered after a power cut
     asrun.row("2023-03-02T06:00", Status.MISSED)
