@@ -55,6 +55,8 @@ class PulseServer:
                 "PULSE_RUNTIME_PATH": str(self.runtime / "pulse"), "HOME": str(self.root)}
 
     def start(self, timeout: float = 10.0) -> None:
+        """Start the daemon (again, after `stop()`: a sound card that comes back)."""
+        self._closing.clear()
         self.runtime.mkdir(parents=True, exist_ok=True)
         self.runtime.chmod(0o700)
         if not self.fifo.exists():

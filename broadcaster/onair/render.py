@@ -206,6 +206,12 @@ class RenderWorker:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def programme_path(folder: Path, key: str, fingerprint: str, *, offline: bool = False) -> Path:
+    """Where the render of `key` with `fingerprint` goes, so `status` can tell whether it is ready."""
+    name = _UNSAFE.sub("_", key)[:80]
+    return folder / f"{name}-{fingerprint[:12]}{'-offline' if offline else ''}.wav"
+
+
 def _settle(future: Future, *, result: RenderResult | None = None, error: Exception | None = None) -> None:
     """Complete `future` unless it was cancelled meanwhile (a reload or shutdown dropped it)."""
     try:
@@ -319,8 +325,7 @@ class Prerenderer:
             task.future.result().path.unlink(missing_ok=True)
 
     def _out_path(self, task: _Task, offline: bool) -> Path:
-        name = _UNSAFE.sub("_", task.job.key)[:80]
-        return self.folder / f"{name}-{task.fingerprint[:12]}{'-offline' if offline else ''}.wav"
+        return programme_path(self.folder, task.job.key, task.fingerprint, offline=offline)
 
     def _next(self, urgent: bool) -> _Task | None:
         """Wait for the most pressing runnable task of this worker's queue (None when stopping)."""

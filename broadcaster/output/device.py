@@ -83,6 +83,43 @@ def list_devices() -> list[DeviceInfo]:
     ]
 
 
+PROBE_RATE = 48_000
+PROBE_FRAMES = 960      # 20 ms of silence: enough to prove the device takes audio, nothing to hear
+
+
+def probe_device(device: int | str | None) -> None:
+    """Open `device` and write a few frames of digital silence; OutputError when it will not take audio.
+
+    The health check's proof that the sound card would play, without a sound on the loudspeakers.
+    A failed look-up re-scans devices once (a card plugged in or a server restarted since start-up).
+    """
+    global _active_streams
+    lib = _require_sd()
+    name = "default" if device is None else str(device)
+    for attempt in (1, 2):
+        try:
+            lib.query_devices(device, "output")
+            stream = lib.OutputStream(samplerate=PROBE_RATE, channels=1, dtype="float32", device=device,
+                                      latency=LATENCY_SECONDS)
+        except (ValueError, lib.PortAudioError) as exc:
+            if attempt == 1 and refresh_portaudio():
+                continue
+            raise OutputError(i18n.tr("output.device_missing", device=name, detail=exc)) from exc
+        break
+    with _pa_lock:
+        _active_streams += 1
+    try:
+        stream.start()
+        stream.write(np.zeros((PROBE_FRAMES, 1), dtype=np.float32))
+        stream.stop()
+    except lib.PortAudioError as exc:
+        raise OutputError(i18n.tr("output.device_failed", device=name, detail=exc)) from exc
+    finally:
+        stream.close(ignore_errors=True)
+        with _pa_lock:
+            _active_streams -= 1
+
+
 class _Playback:
     """The state one programme's callback works on; plain attributes, no locks in the callback."""
 

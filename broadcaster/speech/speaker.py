@@ -194,12 +194,12 @@ class CachedSpeaker(Speaker):
         raise SpeechError(i18n.tr("speech.all_failed", text=_shorten(text), failures="; ".join(reasons)))
 
     def _load_failures(self) -> dict[str, _Failure]:
-        """Engine failures recorded by earlier speakers on this cache (other jobs, processes)."""
-        try:
-            raw = json.loads((self.cache.folder / FAILURES_FILE).read_text("utf-8"))
-            return {name: _Failure(float(item["at"]), str(item["reason"])) for name, item in raw.items()}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return {}
+        return {name: _Failure(at, reason) for name, (at, reason) in engine_failures(self.cache.folder).items()}
+
+    def cached_engine(self, text: str) -> str | None:
+        """The engine that spoke the cached render of `text`, or None when it is not rendered yet."""
+        entry = self.cache.get(self._plan(text)[1])
+        return None if entry is None else entry.meta.get("engine")
 
     def _save_failures(self) -> None:
         data = {name: {"at": f.at, "reason": f.reason} for name, f in self._failures.items()}
@@ -222,6 +222,19 @@ class CachedSpeaker(Speaker):
     def _speech(self, entry: CacheEntry) -> Speech:
         return Speech(path=entry.path, engine=str(entry.meta.get("engine")),
                       fallback_reason=entry.meta.get("fallback_reason"))
+
+
+def engine_failures(cache_folder: Path) -> dict[str, tuple[float, str]]:
+    """Engine name -> (epoch seconds, reason) of its last failure, as speakers of this cache recorded it.
+
+    An engine is listed from its failure until it next speaks; it is rested for
+    `RETRY_PREFERRED_AFTER` seconds after the failure (the health check reports both).
+    """
+    try:
+        raw = json.loads((Path(cache_folder) / FAILURES_FILE).read_text("utf-8"))
+        return {name: (float(item["at"]), str(item["reason"])) for name, item in raw.items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _shorten(text: str, limit: int = 60) -> str:

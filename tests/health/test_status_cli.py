@@ -1,0 +1,34 @@
+"""`broadcaster status` without a daemon: the JSON shape, the table, the exit codes, the language."""
+
+from __future__ import annotations
+
+import re
+
+from broadcaster.cli import main
+from tests.health.conftest import check
+
+
+def test_json_shape(station, timedatectl, capsys, english):
+    station.write()
+    code, report = station.status(capsys)
+    assert code == 0
+    assert set(report) == {"state", "checks", "on_air", "next", "schedule_version"}
+    assert report["state"] == "ok" and report["on_air"] is None
+    assert [c["name"] for c in report["checks"]] == [
+        f"output:file:{station.folder / 'aired'}", "disk", "asrun", "clock", "voice", "schedule", "next"]
+    for item in report["checks"]:
+        assert set(item) == {"name", "state", "message", "since"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", item["since"])
+    assert report["next"]["slot"] == "Chiều" and report["next"]["rendered"] is False
+    assert re.fullmatch(r"[0-9a-f]{64}", report["schedule_version"])
+
+
+def test_table_in_vietnamese_and_exit_code(station, timedatectl, capsys):
+    station.write()
+    timedatectl("unsynced")
+    assert main(["status", "--schedule", str(station.path)]) == 2
+    out = capsys.readouterr().out
+    assert "Tình trạng đài: hỏng" in out
+    assert "Đồng hồ máy chưa từng đồng bộ giờ chuẩn từ khi khởi động" in out
+    assert "chương trình phát thanh không chạy: kiểm tra trực tiếp" in out
+    assert "Buổi phát tới: Chiều lúc" in out

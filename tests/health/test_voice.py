@@ -1,0 +1,51 @@
+"""The voice check with Google's endpoint faked at the HTTP transport (gTTS's own code runs)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import requests
+
+from broadcaster.health import Monitor
+from broadcaster.health.checks import load_for_status
+from broadcaster.speech import speaker_for
+from tests.health.conftest import TZ, check
+
+TEXT = "Xin chào bà con."
+
+
+def test_google_unreachable(station, timedatectl, offline, capsys, english):
+    station.write(engines=("gtts", "espeak-ng"), text=TEXT)
+    code, report = station.status(capsys)
+    voice = check(report, "voice")
+    assert (code, voice["state"]) == (1, "warning"), report
+    assert voice["message"] == ("Google's voice is unreachable (cannot connect: network or DNS); 1 broadcast(s) "
+                                "in the next 24 hours would be spoken by the offline voice if rendered now. "
+                                "Check the Internet connection.")
+    schedule, _ = load_for_status(station.path)
+    speech = speaker_for(schedule).speak(TEXT)          # a render meanwhile: gTTS fails, eSpeak NG speaks
+    assert speech.engine == "espeak-ng"
+    code, report = station.status(capsys)
+    assert "DNS), rested since " in check(report, "voice")["message"]
+    assert "(0 min); 1 broadcast(s)" in check(report, "voice")["message"]
+
+
+def test_google_back_after_a_failure(station, timedatectl, google, capsys, english):
+    station.write(engines=("gtts", "espeak-ng"), text=TEXT)
+    schedule, source = load_for_status(station.path)
+    google.then(requests.exceptions.ConnectionError("Name or service not known"))
+    assert speaker_for(schedule).speak(TEXT).engine == "espeak-ng"
+    code, report = station.status(capsys)
+    voice = check(report, "voice")
+    assert (code, voice["state"]) == (1, "warning")
+    assert "failed at" in voice["message"] and "is rested until" in voice["message"], voice
+    now = datetime.now(TZ)
+    later = now + timedelta(minutes=6)                    # past the 5-minute rest
+    monitor = Monitor(schedule, source, outputs=[], clock=lambda: later)
+    [status] = monitor.check_cheap(["voice"])
+    assert status.state.label == "ok" and status.message == "Google's voice is reachable."
+    speaker = speaker_for(schedule)
+    speaker.clock = lambda: later.timestamp()             # the speaker rests gTTS on its own clock
+    assert speaker.speak(TEXT).engine == "gtts"
+    code, report = station.status(capsys)
+    assert (code, check(report, "voice")["state"]) == (0, "ok"), report
