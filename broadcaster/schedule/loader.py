@@ -47,7 +47,8 @@ REQUIRED_TOP_KEYS = ("station", "bulletins", "slots")
 TOP_KEYS = REQUIRED_TOP_KEYS + ("campaigns",)
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
                 "programme", "state_dir", "catch_up", "prerender", "pronunciations",
-                "outputs", "zones", "stream", "secrets", "relay_gap", "air_hours")
+                "outputs", "zones", "stream", "secrets", "relay_gap", "air_hours", "metrics")
+METRICS_KEYS = ("listen",)
 SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
                   "pause_between_bulletins", "pause_before_jingle")
@@ -358,6 +359,8 @@ def _station(reader: _Reader, entry, folder: Path) -> Station | None:
         settings["speech"] = _speech(reader, fields["speech"][1])
     if "programme" in fields:
         settings["programme"] = _programme(reader, fields["programme"][1])
+    if "metrics" in fields:
+        settings["metrics_listen"] = _metrics(reader, fields["metrics"][1])
     state_dir = folder / "var"
     if "state_dir" in fields:
         raw = reader.text(fields["state_dir"][1], "state_dir")
@@ -389,6 +392,33 @@ def _output_spec(raw: str, folder: Path) -> str:
     if raw.startswith("file:"):
         return "file:" + str((folder / raw[len("file:"):].strip()).resolve())
     return raw
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """"HOST:PORT" (or "[IPv6]:PORT") as (host, port); None when it is not one."""
+    host, sep, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+        return None
+    return host, int(port)
+
+
+def _metrics(reader: _Reader, node: yaml.Node) -> tuple[str, int] | None:
+    """`station.metrics.listen`: where the daemon serves Prometheus metrics (`/metrics`)."""
+    if not reader.mapping(node, "metrics"):
+        return None
+    fields = reader.items(node, i18n.tr("section.metrics"), METRICS_KEYS)
+    if "listen" not in fields:
+        return None
+    listen_node = fields["listen"][1]
+    raw = reader.text(listen_node, "listen")
+    if raw is None:
+        return None
+    address = parse_listen(raw)
+    if address is None:
+        reader.report(listen_node, "listen.invalid", value=raw)
+    return address
 
 
 def _choice(reader: _Reader, node: yaml.Node, key: str, choices: tuple[str, ...]) -> str | None:

@@ -113,12 +113,16 @@ i18n.register({
     "output.invalid": (
         "thiết bị phát '{value}' không hợp lệ: dùng 'default', tên hoặc số thiết bị, hoặc 'file:THƯ_MỤC'",
         "invalid output '{value}': use 'default', a device name or number, or 'file:DIR'"),
+    "listen.invalid": (
+        "'{value}' không phải địa chỉ nghe dạng HOST:CỔNG (ví dụ 127.0.0.1:9108)",
+        "'{value}' is not a listen address HOST:PORT (for example 127.0.0.1:9108)"),
     "engine.unknown": (
         "bộ đọc '{value}' không có; chọn trong: {choices}",
         "unknown speech engine '{value}'; choose from: {choices}"),
     "section.station": ("station", "station"),
     "section.speech": ("station.speech", "station.speech"),
     "section.programme": ("station.programme", "station.programme"),
+    "section.metrics": ("station.metrics", "station.metrics"),
     "section.top": ("tệp lịch phát", "the schedule file"),
     "section.bulletin": ("bản tin '{name}'", "bulletin '{name}'"),
     "section.slot": ("khung giờ '{name}'", "slot '{name}'"),

@@ -92,6 +92,7 @@ class Station:
     passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     relay_gap: float = 15.0             # seconds of a relay gap before the spoken notice
     air_hours: tuple[tuple[time, time], ...] = ()   # when make-ups may air: (first, last) pairs
+    metrics_listen: tuple[str, int] | None = None   # station.metrics.listen: (host, port) of /metrics
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
             "outputs": list(station.outputs), "zones": station.zones, "stream": vars(station.stream),
             "secrets": str(station.secrets) if station.secrets else None, "relay_gap": station.relay_gap,
             "air_hours": [[a.isoformat(), b.isoformat()] for a, b in station.air_hours],
+            "metrics_listen": list(station.metrics_listen) if station.metrics_listen else None,
         },
         "bulletins": [
             {"id": b.id, "title": b.title, "text": b.text,
@@ -150,6 +151,7 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
         outputs=tuple(st["outputs"]), zones=st["zones"], stream=StreamSettings(**st["stream"]),
         secrets=_path(st["secrets"]), passwords=_passwords(_path(st["secrets"])), relay_gap=st["relay_gap"],
         air_hours=tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in st["air_hours"]),
+        metrics_listen=tuple(st["metrics_listen"]) if st.get("metrics_listen") else None,
     )
     bulletins = {
         b["id"]: Bulletin(id=b["id"], title=b["title"], text=b["text"], text_file=_path(b["text_file"]),

@@ -147,4 +147,17 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-__all__ = ["GOOGLE_URL", "Station", "at", "check", "fill"]
+def metric(report: dict, name: str, asrun=None, **labels: str) -> float:
+    """One sample of the report's Prometheus exposition, read back by prometheus_client's strict parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from broadcaster.health.metrics import exposition
+
+    for family in text_string_to_metric_families(exposition(report, asrun)):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    raise AssertionError(f"no sample {name}{labels}")
+
+
+__all__ = ["GOOGLE_URL", "Station", "at", "check", "fill", "metric"]

@@ -6,7 +6,7 @@ import pytest
 
 from broadcaster.health import State
 from broadcaster.health.clock import clock_result, parse_timedatectl
-from tests.health.conftest import DATA, check
+from tests.health.conftest import DATA, check, metric
 
 
 def fixture(name: str) -> str:
@@ -46,6 +46,7 @@ def test_unsynchronised_clock_in_status(station, timedatectl, capsys):
     assert code == 2 and report["state"] == "failing"
     assert check(report, "clock")["state"] == "failing"
     assert "never been synchronised since boot" in check(report, "clock")["message"]
+    assert metric(report, "broadcaster_check_state", check="clock") == 2
     timedatectl("synced")
     code, report = station.status(capsys)
     assert check(report, "clock")["state"] == "ok"

@@ -12,7 +12,7 @@ from broadcaster.health import Monitor, State, StateTracker
 from broadcaster.health.checks import PROGRAMME_BYTES_PER_SECOND, SPEECH_BYTES_PER_SECOND, check_disk, day_need
 from broadcaster.health.checks import load_for_status
 from broadcaster.schedule import load_schedule
-from tests.health.conftest import TZ, Station, check, fill
+from tests.health.conftest import TZ, Station, check, fill, metric
 
 
 def station_on(fs, tmp_path) -> Station:
@@ -46,6 +46,8 @@ def test_full_state_folder(small_fs, tmp_path, timedatectl, capsys, caplog, engl
     disk, asrun = check(report, "disk"), check(report, "asrun")
     assert disk["state"] == "failing" and "No space left on device" in disk["message"], disk
     assert asrun["state"] == "failing" and "the disk is full" in asrun["message"], asrun
+    assert metric(report, "broadcaster_check_state", check="disk") == 2
+    assert metric(report, "broadcaster_check_state", check="asrun") == 2
     (small_fs / "filler").unlink()
     watcher.check_cheap(["disk", "asrun"])
     watcher.check_cheap(["disk", "asrun"])
@@ -57,6 +59,7 @@ def test_full_state_folder(small_fs, tmp_path, timedatectl, capsys, caplog, engl
     assert lines[3].startswith("health: asrun failing -> ok:")
     code, report = station.status(capsys)
     assert code == 0 and check(report, "disk")["state"] == "ok", report
+    assert metric(report, "broadcaster_check_state", check="disk") == 0
 
 
 def test_read_only_state_folder(small_fs, tmp_path, timedatectl, capsys, english):
@@ -68,6 +71,8 @@ def test_read_only_state_folder(small_fs, tmp_path, timedatectl, capsys, english
     assert disk["state"] == "failing" and "Read-only file system" in disk["message"], disk
     assert "remount the disk read-write" in disk["message"]
     assert asrun["state"] == "failing", asrun
+    assert metric(report, "broadcaster_state") == 2
+    assert metric(report, "broadcaster_check_state", check="disk") == 2
     subprocess.run(["mount", "-o", "remount,rw", str(small_fs)], check=True)
     code, report = station.status(capsys)
     assert (code, check(report, "disk")["state"], check(report, "asrun")["state"]) == (0, "ok", "ok"), report

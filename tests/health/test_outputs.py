@@ -10,7 +10,7 @@ import sounddevice
 
 from broadcaster.health import Monitor, State, StateTracker
 from broadcaster.health.checks import check_output, load_for_status, output_kind
-from tests.health.conftest import TZ, check
+from tests.health.conftest import TZ, check, metric
 
 
 def test_output_kinds():
@@ -48,6 +48,7 @@ def test_sound_card_disappears_and_comes_back(spare_pulse, station, timedatectl,
     assert (code, output["state"]) == (2, "failing")
     assert output["message"].startswith("Output default cannot play: Sound device 'default' not found")
     assert "broadcaster devices" in output["message"]
+    assert metric(report, "broadcaster_check_state", check="output:default") == 2
 
     spare_pulse.start()
     assert [s.state for s in watcher.check_outputs()] == [State.OK]

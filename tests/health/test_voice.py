@@ -9,7 +9,7 @@ import requests
 from broadcaster.health import Monitor
 from broadcaster.health.checks import load_for_status
 from broadcaster.speech import speaker_for
-from tests.health.conftest import TZ, check
+from tests.health.conftest import TZ, check, metric
 
 TEXT = "Xin chào bà con."
 
@@ -22,6 +22,7 @@ def test_google_unreachable(station, timedatectl, offline, capsys, english):
     assert voice["message"] == ("Google's voice is unreachable (cannot connect: network or DNS); 1 broadcast(s) "
                                 "in the next 24 hours would be spoken by the offline voice if rendered now. "
                                 "Check the Internet connection.")
+    assert metric(report, "broadcaster_check_state", check="voice") == 1
     schedule, _ = load_for_status(station.path)
     speech = speaker_for(schedule).speak(TEXT)          # a render meanwhile: gTTS fails, eSpeak NG speaks
     assert speech.engine == "espeak-ng"
