@@ -19,6 +19,7 @@ from broadcaster import i18n
 from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import OnAirError
 from broadcaster.health import Monitor, ScheduleSource, State, StateTracker, load_for_status
+from broadcaster.health.checks import station_outputs
 from broadcaster.schedule.model import Schedule
 
 i18n.register({
@@ -51,7 +52,7 @@ def direct_report(schedule: Schedule | None, source: ScheduleSource, *,
     store = schedule.station.state_dir / STORE_NAME if schedule is not None else None
     if store is not None and not store.parent.is_dir():
         store = None
-    outputs = [schedule.station.output] if schedule is not None else []
+    outputs = station_outputs(schedule.station) if schedule is not None else []
     monitor = Monitor(schedule, source, outputs=outputs, clock=clock, tracker=StateTracker(clock, store=store))
     monitor.check_all()
     report = monitor.report(on_air=None)

@@ -39,7 +39,7 @@ from broadcaster.errors import BroadcasterError, OutputError
 from broadcaster.health.base import CheckStatus, Result, State, StateTracker, overall
 from broadcaster.health.clock import check_clock
 from broadcaster.occurrences import Occurrence, occurrences
-from broadcaster.schedule.model import Schedule
+from broadcaster.schedule.model import Schedule, Station
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,15 @@ ASRUN_MIN_FREE = 1 << 20                    # below this SQLite cannot be truste
 RENDER_LATE = timedelta(minutes=1)          # not rendered this close to air: it will not air on time
 GOOGLE_URL = "https://translate.google.com/"
 GOOGLE_TIMEOUT = 3.0
+ICECAST_TIMEOUT = 3.0
 
 i18n.register({
     "health.output.ok": ("Đầu ra {name} mở được và nhận âm thanh.", "Output {name} opens and takes audio."),
     "health.output.failing": ("Đầu ra {name} không phát được: {detail}", "Output {name} cannot play: {detail}"),
-    "health.output.busy": ("Đầu ra {name} đang phát; kiểm tra lại sau buổi phát.",
-                           "Output {name} is on air; checked again after the broadcast."),
+    "health.output.icecast_down": ("máy chủ Icecast {server} không trả lời ({detail}): khởi động icecast2 "
+                                   "(`sudo systemctl start icecast2`) hoặc sửa địa chỉ trong station.outputs/zones.",
+                                   "the Icecast server {server} does not answer ({detail}): start icecast2 "
+                                   "(`sudo systemctl start icecast2`) or fix the address in station.outputs/zones."),
     "health.output.folder": ("không ghi được vào thư mục {folder} ({detail}): sửa quyền ghi hoặc giải phóng ổ đĩa.",
                              "cannot write to {folder} ({detail}): fix its permissions or free disk space."),
     "health.disk.ok": ("Thư mục {folder} ghi được, còn trống {free}; 24 giờ tới cần khoảng {need}.",
@@ -168,12 +171,45 @@ def probe_sound_device(spec: str, base: Path | None) -> None:
     probe_device(None if spec == "default" else int(spec) if spec.isdigit() else spec)
 
 
-OUTPUT_PROBES: dict[str, Callable[[str, Path | None], None]] = {"file": probe_file, "device": probe_sound_device}
+def probe_icecast(spec: str, base: Path | None) -> None:
+    """An Icecast mount is reachable when its server answers its status page over HTTP.
+
+    The station's encoder (not this check) is the mount's source, so the mount itself may be
+    missing from the server until the daemon connects; the server being down is what stops air.
+    """
+    import urllib.request
+
+    from broadcaster.schedule.outputs import parse_icecast
+
+    try:
+        mount = parse_icecast(spec)
+    except ValueError as exc:
+        raise OutputError(i18n.tr("health.output.icecast_down", server=spec, detail=exc.args[0])) from exc
+    url = f"http://{mount.host}:{mount.port}/status-json.xsl"
+    try:
+        with urllib.request.urlopen(url, timeout=ICECAST_TIMEOUT) as reply:
+            reply.read(1)
+    except OSError as exc:
+        detail = getattr(exc, "reason", None) or exc
+        raise OutputError(i18n.tr("health.output.icecast_down", server=f"{mount.host}:{mount.port}",
+                                  detail=detail)) from exc
+
+
+OUTPUT_PROBES: dict[str, Callable[[str, Path | None], None]] = {
+    "file": probe_file, "device": probe_sound_device, "icecast": probe_icecast}
 
 
 def register_output_probe(kind: str, probe: Callable[[str, Path | None], None]) -> None:
     """Add the probe for a kind of output (`probe(spec, schedule_folder)` raises OutputError)."""
     OUTPUT_PROBES[kind] = probe
+
+
+def station_outputs(station: Station, override: str | None = None) -> list[str]:
+    """Every output the station airs on: its local output (or `override`), Icecast outputs, zone mounts."""
+    from broadcaster.schedule.outputs import is_icecast
+
+    local = [override] if override else [spec for spec in station.outputs if not is_icecast(spec)]
+    return local + [spec for spec in station.outputs if is_icecast(spec)] + list(station.zones.values())
 
 
 def check_output(spec: str, base: Path | None) -> Result:

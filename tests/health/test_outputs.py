@@ -66,3 +66,15 @@ def test_unwritable_file_output(small_fs, english):
     result = check_output(f"file:{small_fs}/aired", None)
     assert result.name == f"output:file:{small_fs}/aired" and result.state is State.FAILING
     assert "Read-only file system" in result.message
+
+
+def test_icecast_server_down_names_the_fix(english):
+    import socket
+
+    with socket.socket() as probe:                       # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = check_output(f"icecast://source@127.0.0.1:{port}/xa.mp3", None)
+    assert result.state is State.FAILING and result.name == f"output:icecast://source@127.0.0.1:{port}/xa.mp3"
+    assert f"the Icecast server 127.0.0.1:{port} does not answer" in result.message
+    assert "sudo systemctl start icecast2" in result.message
