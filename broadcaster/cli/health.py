@@ -20,6 +20,7 @@ from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import OnAirError
 from broadcaster.health import Monitor, ScheduleSource, State, StateTracker, load_for_status
 from broadcaster.health.checks import station_outputs
+from broadcaster.health.watch import STORE_NAME
 from broadcaster.schedule.model import Schedule
 
 i18n.register({
@@ -40,8 +41,6 @@ i18n.register({
     "status.source.direct": ("(chương trình phát thanh không chạy: kiểm tra trực tiếp)",
                              "(no daemon running: checked directly)"),
 })
-
-STORE_NAME = "health.json"      # in state_dir: each check's last state and since
 
 
 def direct_report(schedule: Schedule | None, source: ScheduleSource, *,

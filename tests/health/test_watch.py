@@ -1,0 +1,82 @@
+"""The daemon's health component on its own: start-up lines, a broken edit seen within a minute,
+the as-run note, the status reply and /metrics, with an injected clock."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.request
+
+import sounddevice
+
+from broadcaster.health import ScheduleSource
+from broadcaster.health.checks import file_version
+from broadcaster.health.watch import HealthWatch
+from broadcaster.schedule import load_schedule
+from tests.health.conftest import at, check
+
+
+class Holder:
+    """Stands in for the planner: the schedule in force, replaced on reload."""
+
+    def __init__(self, schedule) -> None:
+        self.schedule = schedule
+
+
+def watch_for(holder, now, outputs, **options) -> HealthWatch:
+    source = ScheduleSource(holder.schedule.path, "file", version=file_version(holder.schedule.path))
+    return HealthWatch(lambda: holder.schedule, source, outputs=outputs, clock=lambda: now,
+                       reachable=lambda: None, **options)
+
+
+def test_no_sound_card_at_start_up(spare_pulse, station, timedatectl, caplog, english):
+    station.write(output="default")
+    holder = Holder(load_schedule(station.path))
+    watch = watch_for(holder, at("2026-11-30T10:00:00"), ["default"])
+    sounddevice._terminate()
+    spare_pulse.stop()                  # PulseAudio gone: no sound device at all
+    sounddevice._initialize()
+    caplog.set_level(logging.INFO, logger="broadcaster.health.base")
+    watch.start_up()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith("health: output:default failing: Output default cannot play")
+    assert "broadcaster devices" in lines[0]
+    assert watch.aired_note() == "Aired while failing: output:default."
+    watch.minute()
+    assert len(caplog.records) == 1
+
+
+def test_broken_edit_reload_status_and_metrics(station, timedatectl, english):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    station.write(metrics={"listen": f"127.0.0.1:{port}"})
+    holder = Holder(load_schedule(station.path))
+    watch = watch_for(holder, at("2026-11-30T10:00:00"), [f"file:{station.folder / 'aired'}"],
+                      on_air=lambda: {"key": "Chiều@x"})
+    watch.start_up()
+    report = watch.report({"key": "Chiều@x"})
+    assert report["state"] == "ok" and report["on_air"] == {"key": "Chiều@x"}
+    assert report["schedule_version"] == file_version(station.path)
+    assert watch.aired_note() is None
+    good = station.path.read_text(encoding="utf-8")
+    station.path.write_text(good.replace("  - chao", "  - khong-co"), encoding="utf-8")
+    watch.minute()
+    report = watch.report(None)
+    assert check(report, "schedule")["state"] == "warning" and report["schedule_version"] is None
+    assert "khong-co" in check(report, "schedule")["message"]
+    station.path.write_text(good.replace("Xin chào", "Chào"), encoding="utf-8")
+    holder.schedule = load_schedule(station.path)                   # the watcher's reload
+    watch.minute()
+    report = watch.report(None)
+    assert check(report, "schedule")["state"] == "ok" and report["schedule_version"] == file_version(station.path)
+    watch.start()
+    try:
+        assert watch.metrics_address == ("127.0.0.1", port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    finally:
+        watch.close()
+    assert "broadcaster_on_air 1" in text.splitlines()
+    assert 'broadcaster_check_state{check="schedule"} 0' in text.splitlines()
+    assert "broadcaster_voice_fallbacks_total 0" in text.splitlines()
