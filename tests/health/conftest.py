@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ import yaml
 
 from broadcaster import i18n
 from broadcaster.cli import main
+from tests.filesystems import SmallDisk
 from tests.speech.conftest import GOOGLE_URL, FakeGoogle, mp3_bytes  # noqa: F401  (mp3_bytes: a fixture)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -96,33 +96,16 @@ def timedatectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs, mounted for the test (to fill or remount read-only) and unmounted after it."""
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 4 MB tmpfs (room for a small station's day) to fill or remount read-only; unmounted after."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (scripts/test runs as root in CI)")
-    mount = tmp_path / "fs"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mount)], check=True)
+        pytest.skip("mounting a tmpfs needs root")
+    disk = SmallDisk(tmp_path / "disk", size="4m")
+    disk.mount()
     try:
-        yield mount
+        yield disk
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
-        if os.path.ismount(mount):
-            subprocess.run(["umount", "-l", str(mount)], check=True)
-
-
-def fill(folder: Path) -> None:
-    """Write zeros into `folder` until its filesystem is full (unbuffered: nothing left to flush)."""
-    handle = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        for size in (65536, 512):
-            while True:
-                try:
-                    os.write(handle, b"\0" * size)
-                except OSError:
-                    break
-    finally:
-        os.close(handle)
+        disk.unmount()
 
 
 @pytest.fixture
@@ -160,4 +143,4 @@ def metric(report: dict, name: str, asrun=None, **labels: str) -> float:
     raise AssertionError(f"no sample {name}{labels}")
 
 
-__all__ = ["GOOGLE_URL", "Station", "at", "check", "fill", "metric"]
+__all__ = ["GOOGLE_URL", "Station", "at", "check", "metric"]

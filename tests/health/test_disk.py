@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 from datetime import datetime
 
 from broadcaster.asrun.log import AsRunLog, Status
@@ -12,11 +11,11 @@ from broadcaster.health import Monitor, State, StateTracker
 from broadcaster.health.checks import PROGRAMME_BYTES_PER_SECOND, SPEECH_BYTES_PER_SECOND, check_disk, day_need
 from broadcaster.health.checks import load_for_status
 from broadcaster.schedule import load_schedule
-from tests.health.conftest import TZ, Station, check, fill, metric
+from tests.health.conftest import TZ, Station, check, metric
 
 
-def station_on(fs, tmp_path) -> Station:
-    station = Station(tmp_path, fs / "var")
+def station_on(disk, tmp_path) -> Station:
+    station = Station(tmp_path, disk.path / "var")
     station.write()
     with AsRunLog(station.state / "asrun.sqlite3") as asrun:      # a log with a row, as on a station
         now = datetime.now(TZ)
@@ -33,12 +32,12 @@ def monitor(station: Station) -> Monitor:
                    tracker=StateTracker(clock, logger=logging.getLogger("watcher")))
 
 
-def test_full_state_folder(small_fs, tmp_path, timedatectl, capsys, caplog, english):
-    station = station_on(small_fs, tmp_path)
+def test_full_state_folder(small_disk, tmp_path, timedatectl, capsys, caplog, english):
+    station = station_on(small_disk, tmp_path)
     watcher = monitor(station)
     caplog.set_level(logging.INFO, logger="watcher")
     watcher.check_cheap(["disk", "asrun"])
-    fill(small_fs)
+    small_disk.fill()
     for _ in range(3):                              # three minutes of a full disk
         watcher.check_cheap(["disk", "asrun"])
     code, report = station.status(capsys)
@@ -48,7 +47,7 @@ def test_full_state_folder(small_fs, tmp_path, timedatectl, capsys, caplog, engl
     assert asrun["state"] == "failing" and "the disk is full" in asrun["message"], asrun
     assert metric(report, "broadcaster_check_state", check="disk") == 2
     assert metric(report, "broadcaster_check_state", check="asrun") == 2
-    (small_fs / "filler").unlink()
+    small_disk.free()
     watcher.check_cheap(["disk", "asrun"])
     watcher.check_cheap(["disk", "asrun"])
     lines = [r.getMessage() for r in caplog.records if r.name == "watcher"]
@@ -62,9 +61,9 @@ def test_full_state_folder(small_fs, tmp_path, timedatectl, capsys, caplog, engl
     assert metric(report, "broadcaster_check_state", check="disk") == 0
 
 
-def test_read_only_state_folder(small_fs, tmp_path, timedatectl, capsys, english):
-    station = station_on(small_fs, tmp_path)
-    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+def test_read_only_state_folder(small_disk, tmp_path, timedatectl, capsys, english):
+    station = station_on(small_disk, tmp_path)
+    small_disk.read_only()
     code, report = station.status(capsys)
     assert code == 2
     disk, asrun = check(report, "disk"), check(report, "asrun")
@@ -73,19 +72,19 @@ def test_read_only_state_folder(small_fs, tmp_path, timedatectl, capsys, english
     assert asrun["state"] == "failing", asrun
     assert metric(report, "broadcaster_state") == 2
     assert metric(report, "broadcaster_check_state", check="disk") == 2
-    subprocess.run(["mount", "-o", "remount,rw", str(small_fs)], check=True)
+    small_disk.read_only(False)
     code, report = station.status(capsys)
     assert (code, check(report, "disk")["state"], check(report, "asrun")["state"]) == (0, "ok", "ok"), report
 
 
-def test_room_for_the_next_day_is_estimated_from_the_schedule(small_fs, tmp_path, english):
-    station = Station(tmp_path, small_fs / "var")
+def test_room_for_the_next_day_is_estimated_from_the_schedule(small_disk, tmp_path, english):
+    station = Station(tmp_path, small_disk.path / "var")
     station.write()
     schedule = load_schedule(station.path)
     now = datetime.now(TZ)
     # One 4-word bulletin: (4 / 2.5 + 8) s of programme and 1.6 s of new speech.
     assert day_need(schedule, now) == int(9.6 * PROGRAMME_BYTES_PER_SECOND + 1.6 * SPEECH_BYTES_PER_SECOND)
-    free = shutil.disk_usage(small_fs).free
+    free = shutil.disk_usage(small_disk.path).free
     per_word = PROGRAMME_BYTES_PER_SECOND / 2.5 + SPEECH_BYTES_PER_SECOND / 2.5
     for share, state, words in ((0.7, State.WARNING, "has only"), (1.5, State.FAILING, "out of space")):
         count = int((share * free - 8 * PROGRAMME_BYTES_PER_SECOND) / per_word)

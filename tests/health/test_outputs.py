@@ -59,12 +59,10 @@ def test_sound_card_disappears_and_comes_back(spare_pulse, station, timedatectl,
                      "health: output:default failing -> ok: Output default opens and takes audio."]
 
 
-def test_unwritable_file_output(small_fs, english):
-    import subprocess
-
-    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
-    result = check_output(f"file:{small_fs}/aired", None)
-    assert result.name == f"output:file:{small_fs}/aired" and result.state is State.FAILING
+def test_unwritable_file_output(small_disk, english):
+    small_disk.read_only()
+    result = check_output(f"file:{small_disk.path}/aired", None)
+    assert result.name == f"output:file:{small_disk.path}/aired" and result.state is State.FAILING
     assert "Read-only file system" in result.message
 
 
