@@ -15,7 +15,6 @@ import ctypes.util
 import logging
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from broadcaster import i18n

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from broadcaster.cli import main
-from tests.health.conftest import check
 
 
 def test_json_shape(station, timedatectl, capsys, english):
