@@ -18,10 +18,12 @@ from rich.table import Table
 from broadcaster import i18n
 from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import OnAirError
-from broadcaster.health import Monitor, ScheduleSource, State, StateTracker, load_for_status
+from broadcaster.health import CheckStatus, Monitor, ScheduleSource, State, StateTracker, load_for_status
 from broadcaster.health.checks import station_outputs
 from broadcaster.health.watch import STORE_NAME
 from broadcaster.schedule.model import Schedule
+
+DAEMON_PATIENCE = 10.0      # seconds a busy daemon gets to answer before `status` calls it failing
 
 i18n.register({
     "status.title": ("Tình trạng đài: {state}", "Station health: {state}"),
@@ -44,31 +46,42 @@ i18n.register({
 
 
 def direct_report(schedule: Schedule | None, source: ScheduleSource, *,
-                  clock: Callable[[], datetime] | None = None) -> dict:
+                  clock: Callable[[], datetime] | None = None, outputs: bool = True) -> dict:
     """The status report computed in this process: every check, outputs included."""
     tz = schedule.station.timezone if schedule is not None else None
     clock = clock or (lambda: datetime.now(tz).astimezone(tz))
     store = schedule.station.state_dir / STORE_NAME if schedule is not None else None
     if store is not None and not store.parent.is_dir():
         store = None
-    outputs = station_outputs(schedule.station) if schedule is not None else []
-    monitor = Monitor(schedule, source, outputs=outputs, clock=clock, tracker=StateTracker(clock, store=store))
+    specs = station_outputs(schedule.station) if schedule is not None and outputs else []
+    monitor = Monitor(schedule, source, outputs=specs, clock=clock, tracker=StateTracker(clock, store=store))
     monitor.check_all()
     report = monitor.report(on_air=None)
     report["schedule_version"] = source.version
     return report
 
 
+def silent_daemon_report(schedule: Schedule, source: ScheduleSource, error: str) -> dict:
+    """A daemon runs but does not answer: that is failing; the other checks run here, outputs
+    excepted (the daemon holds them)."""
+    report = direct_report(schedule, source, outputs=False)
+    report["checks"].insert(0, CheckStatus("daemon", State.FAILING, error, datetime.now().astimezone()).to_json())
+    report["state"] = State.FAILING.label
+    return report
+
+
 def daemon_report(schedule: Schedule | None) -> dict | None:
-    """The running daemon's status reply, or None when no daemon answers."""
-    from broadcaster.onair.control import daemon_answers, send_request, socket_path
+    """The running daemon's status reply; None when no daemon runs for this state folder.
+
+    A daemon that holds its lock but does not answer raises OnAirError (a hung daemon is a fault).
+    """
+    from broadcaster.onair.control import ask_daemon
 
     if schedule is None:
         return None
-    sock = socket_path(schedule.station.state_dir)
-    if not daemon_answers(sock):
+    reply = ask_daemon(schedule.station.state_dir, {"cmd": "status"}, patience=DAEMON_PATIENCE)
+    if reply is None:
         return None
-    reply = send_request(sock, {"cmd": "status"})
     if not reply.get("ok"):
         raise OnAirError(str(reply.get("error")))
     reply.pop("ok", None)
@@ -81,13 +94,13 @@ def daemon_report(schedule: Schedule | None) -> dict | None:
 def status(as_json: bool, schedule_path: Path) -> int:
     """Station health: every check, what is on air, the next broadcast. Exit 0 ok, 1 warning, 2 failing."""
     schedule, source = load_for_status(schedule_path)
-    report = daemon_report(schedule)
+    try:
+        report = daemon_report(schedule)
+    except OnAirError as exc:
+        report = silent_daemon_report(schedule, source, str(exc))
     via_daemon = report is not None and "checks" in report
     if not via_daemon:
-        # A daemon that predates health checks still says what plays.
-        current = report.get("current") if report else None
         report = direct_report(schedule, source)
-        report["on_air"] = {"key": current} if current else None
     state = State.parse(report["state"])
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))

@@ -31,3 +31,23 @@ def test_table_in_vietnamese_and_exit_code(station, timedatectl, capsys):
     assert "Đồng hồ máy chưa từng đồng bộ giờ chuẩn từ khi khởi động" in out
     assert "chương trình phát thanh không chạy: kiểm tra trực tiếp" in out
     assert "Buổi phát tới: Chiều lúc" in out
+
+
+def test_a_daemon_that_holds_its_lock_but_never_answers_is_failing(station, timedatectl, capsys, monkeypatch,
+                                                                    english):
+    from broadcaster.cli import health
+    from broadcaster.onair.control import DaemonLock
+
+    station.write()
+    monkeypatch.setattr(health, "DAEMON_PATIENCE", 0.3)
+    lock = DaemonLock(station.state)
+    lock.acquire()                      # a hung daemon: the lock is held, no socket answers
+    try:
+        code, report = station.status(capsys)
+    finally:
+        lock.release()
+    assert code == 2 and report["state"] == "failing"
+    daemon = report["checks"][0]
+    assert daemon["name"] == "daemon" and daemon["state"] == "failing"
+    assert "did not answer" in daemon["message"] and "not playing directly" in daemon["message"]
+    assert not any(c["name"].startswith("output:") for c in report["checks"])
