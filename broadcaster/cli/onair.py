@@ -145,7 +145,7 @@ def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: 
 @click.pass_obj
 def play(obj, target: str, schedule_path: Path, output_spec: str | None) -> int:
     """Air a bulletin or a whole slot now (queued behind, or cutting in, by its priority)."""
-    from broadcaster.onair.daemon import resolve_play
+    from broadcaster.onair.requests import resolve_play
 
     return _send_or_direct(obj, schedule_path, output_spec, {"cmd": "play", "target": target},
                            lambda schedule: resolve_play(schedule, target), needs_schedule=True)
@@ -163,7 +163,7 @@ def emergency(obj, text: str | None, bulletin_id: str | None, title: str | None,
     """Air an emergency now: cuts in on whatever plays, which then airs again from its start."""
     from datetime import datetime
 
-    from broadcaster.onair.daemon import resolve_emergency
+    from broadcaster.onair.requests import resolve_emergency
 
     if not text and not bulletin_id:
         raise OnAirError(i18n.tr("onair.empty_emergency"))

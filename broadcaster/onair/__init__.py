@@ -2,9 +2,35 @@
 
 In: a validated `Schedule` (and its later edits), requests from the desk over the control socket.
 Out: programmes played through an `Output` at their scheduled second, one row per airing in the
-as-run log. Rendering happens ahead of air in worker processes (`render`), decisions about what
-was missed or must be caught up are pure functions (`policy`), the order on air is a typed
-priority queue (`queue`), and `daemon.Station` ties them to APScheduler and the playout thread.
+as-run log.
+
+The parts, one job each (every part takes the station `clock.Clock`, so its tests run on a
+`FakeClock` instead of sleeping through real seconds):
+- `clock`: station time and waiting; `FakeClock` for tests.
+- `policy`: pure decisions (what to catch up, what was missed, what is late), `now` passed in.
+- `render`: programmes rendered ahead of air in worker processes (retries, offline fallback).
+- `planner`: schedule -> cues: start-up recovery and catch-up, APScheduler render and cue jobs,
+  replanning, applying a reloaded schedule.
+- `queue`: the typed priority stack of entries waiting for the air.
+- `playout`: the one thread that owns the air and the only user of the output: takes the best
+  entry, cuts a programme for an emergency (with a fade, the cut one airs again), obeys the
+  desk's stop, retries a failed device.
+- `requests`: the desk's commands (play, emergency, stop, status), resolved against the schedule.
+- `recorder`: every as-run row the daemon writes, behind one small interface.
+- `control`: the local control socket; `reload`: the schedule file watcher.
+- `daemon`: `Station` builds the parts, wires them and runs their life cycle; nothing else.
+
+Why this shape: the old `Station` did all of the above on four locks with no written order. Each
+part now owns its lock (or none), and planning, rendering and desk requests hand work to the
+playout through the queue; only the playout touches the output (as in Liquidsoap and obplayer).
+
+Lock order (a thread holding one may take only those after it; see each module):
+1. `Planner.lock` - the schedule in force, the cued keys, the render/cue jobs.
+2. `Prerenderer._cond` - render tasks (a cancelled render's done-callback takes 3).
+3. `Playout._cond` - the queue, what is on air, entry flags, the stopping flag.
+4. `Playout._output_lock` - the opened output (taken with `_cond` released).
+5. leaves, never held while taking another: the output's own lock, `AsRunLog._lock`,
+   `Station._stop_lock` (makes `stop()` run once).
 """
 
 from broadcaster.onair.queue import Entry, Kind, PlayQueue

@@ -4,9 +4,9 @@ In: `Entry` objects (a scheduled occurrence, a manual replay or an emergency, ea
 for its rendered audio). Out: the one entry that should air next. Ranking follows Circular
 39/2020/TT-BTTTT: emergency before priority before normal; equal levels keep their scheduled time,
 then the order of the slots in schedule.yaml, then arrival. Like obplayer's priority stack, the
-queue only answers "what should play now?"; the daemon decides when to cut.
+queue only answers "what should play now?"; the playout decides when to cut.
 
-Not thread-safe on its own: the daemon holds its condition's lock around every call.
+Not thread-safe on its own: `onair.playout.Playout` holds its condition's lock around every call.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Entry:
     seq: int = field(default=0, compare=False)
     preempted: bool = False             # set by the daemon when an emergency asked to cut it
     cut_by: str | None = None           # the key of that emergency
+    stopped: bool = False               # set by the playout when the desk stopped it: never requeued
 
     @property
     def ready(self) -> bool:

@@ -12,11 +12,13 @@ import sys
 
 import pytest
 
+from broadcaster import i18n
 from broadcaster.errors import OnAirError
 from broadcaster.onair.control import (
     ControlServer, DaemonLock, ask_daemon, daemon_answers, daemon_running, running_daemon, send_request, socket_path,
 )
 from tests.onair.conftest import clock_in, wait_for
+from tests.onair.tones import wav_seconds
 
 
 @pytest.fixture(autouse=True)
@@ -237,3 +239,20 @@ def test_desk_commands_need_only_the_station_settings(folder, run_station, capsy
     assert "Sent to the running station daemon" in out
     wait_for(lambda: [r for r in station.asrun.history() if r.kind == "emergency" and r.status.value == "played"],
              timeout=20)
+
+
+def test_the_desk_stops_what_plays_and_it_does_not_air_again(folder, run_station):
+    folder.write({"dai": {"text": "4s 440Hz"}}, [{"name": "Sang", "at": clock_in(600), "play": ["dai"]}])
+    station = run_station(folder.load())
+    path = socket_path(station.state_dir)
+    assert send_request(path, {"cmd": "stop"})["stopped"] is None          # nothing on air: nothing to stop
+    queued = send_request(path, {"cmd": "play", "target": "dai"})
+    wait_for(lambda: [r for r in station.asrun.history() if r.status.value == "playing"], timeout=15)
+    stopped = send_request(path, {"cmd": "stop"})
+    assert stopped["ok"] is True and stopped["stopped"] == queued["key"]
+    [row] = wait_for(lambda: [r for r in station.asrun.history() if r.status.value == "interrupted"], timeout=5)
+    assert row.key == queued["key"] and row.error == i18n.tr("onair.desk_stopped")
+    assert station.wait_idle(timeout=2)
+    assert len(station.asrun.history()) == 1 and send_request(path, {"cmd": "status"})["current"] is None
+    [aired] = folder.aired_files()
+    assert wav_seconds(aired) < 3.5                                         # cut, faded within 0.5 s

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from broadcaster.asrun.log import Status
-from broadcaster.onair.daemon import resolve_emergency
+from broadcaster.onair.requests import resolve_emergency
 from tests.onair.conftest import clock_in, wait_for
 from tests.onair.tones import dominant_hertz, wav_seconds
 

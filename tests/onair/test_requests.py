@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadcaster.errors import OnAirError
-from broadcaster.onair.daemon import resolve_emergency, resolve_play
+from broadcaster.onair.requests import resolve_emergency, resolve_play
 from broadcaster.onair.queue import Kind
 from broadcaster.schedule.model import Bulletin, Priority, Schedule, Slot, Station
 

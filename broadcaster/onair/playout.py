@@ -1,0 +1,370 @@
+"""The air: one playout thread that takes programmes off the queue and is the only user of the output.
+
+In: `Entry` objects pushed by the planner (cues) and the desk (requests), each with a future for
+its rendered programme. Out: sound through the station's `Output`, as-run rows through the
+`Recorder`, and a `PlaybackReport` to the `on_aired` observer.
+
+What it decides:
+- which entry airs next: the best rendered entry due within `PLAY_LEAD` of its second (the
+  queue ranks emergency > priority > normal, then time, then slot order); taking it a second
+  early lets everything due in the same second be ranked, and lets the output open its stream
+  early and start on the second;
+- cut-in: an emergency ready to air stops a lower-level programme with a fade
+  (`output.stop(fade=0.5)`, obplayer's priority stack); the cut programme goes back on the queue
+  to air again from its beginning;
+- a desk stop (`stop_current`) fades what plays, logged interrupted and never requeued;
+- a failed device is retried `device_tries` times, `device_retry_delay` apart, reopening the
+  output each time (the card may come back); an emergency or a stop ends the wait.
+
+Locks, in the order they may be taken (never the other way round):
+1. `_cond` guards the queue, `_current`, each entry's `preempted`/`cut_by`/`stopped` flags,
+   `_stopping` and `_timers`; the playout thread waits on it.
+2. `_output_lock` guards `_output` (opening, swapping after a failure); taken after `_cond` has
+   been released by the cut-in path, never while waiting on `_cond`.
+Neither is held while the output plays or while the recorder writes. The planner's lock and
+the prerenderer's lock come before `_cond` (a reload asks `in_use()`; a cancelled render's
+done-callback wakes this thread), so nothing here calls the planner or the prerenderer while
+holding `_cond`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from broadcaster import i18n
+from broadcaster.asrun.log import Status
+from broadcaster.errors import BroadcasterError, OutputError
+from broadcaster.onair import policy
+from broadcaster.onair.clock import Clock
+from broadcaster.onair.queue import Entry, Kind, PlayQueue
+from broadcaster.onair.recorder import Recorder
+from broadcaster.onair.render import RenderResult
+from broadcaster.output import Output, PlaybackReport
+from broadcaster.schedule.model import Priority
+
+log = logging.getLogger(__name__)
+
+PLAY_LEAD = timedelta(seconds=1)        # the playout thread commits to an entry this long before air
+CUT_FADE = 0.5                          # seconds of fade when an emergency cuts in or the desk stops
+IDLE_POLL = 0.5                         # longest wait between two looks at the queue
+
+i18n.register({
+    "onair.cut_by": ("Bị ngắt bởi tin khẩn cấp {key}; sẽ phát lại từ đầu.",
+                     "Cut by emergency {key}; will air again from the beginning."),
+    "onair.stopped_note": ("Bị ngắt khi dừng chương trình phát thanh.", "Cut when the station stopped."),
+    "onair.desk_stopped": ("Bị dừng từ bàn điều khiển; không phát lại.",
+                           "Stopped from the desk; it will not air again."),
+    "onair.device_try": ("{error} (lần thử {attempt}/{tries})", "{error} (try {attempt}/{tries})"),
+    "onair.offline_voice": ("Đọc bằng giọng ngoại tuyến {engine}: {reason}",
+                            "Spoken by the offline voice {engine}: {reason}"),
+    "onair.render_cancelled": ("Chương trình chưa dựng xong khi đến giờ phát.",
+                               "The programme was not rendered in time."),
+})
+
+
+class Renders(Protocol):
+    """What the playout needs of the prerenderer: forget a programme once it aired for good."""
+
+    def discard(self, key: str) -> None: ...
+
+
+class Playout:
+    """The playout thread, its queue and the output. `start()`, `push()` entries, `stop()`."""
+
+    def __init__(self, *, open_output: Callable[[], Output], clock: Clock, recorder: Recorder,
+                 renders: Renders, device_tries: int = 3, device_retry_delay: float = 3.0,
+                 on_aired: Callable[[Entry, PlaybackReport], None] | None = None) -> None:
+        self._open_output = open_output
+        self.clock = clock
+        self.recorder = recorder
+        self.renders = renders
+        self.device_tries = device_tries
+        self.device_retry_delay = device_retry_delay
+        self.on_aired = on_aired
+        self._output: Output | None = None
+        self._output_lock = threading.Lock()
+        self._queue = PlayQueue()
+        self._cond = threading.Condition()
+        self._current: Entry | None = None
+        self._timers: list[threading.Timer] = []
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="playout", daemon=True)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, fade: float = CUT_FADE) -> None:
+        """Fade what plays (logged interrupted), end the thread, close the output."""
+        with self._cond:
+            if self._stopping:
+                return
+            self._stopping = True
+            current = self._current
+            self._cond.notify_all()
+            for timer in self._timers:
+                timer.cancel()
+        if current is not None and self._output is not None:
+            self._output.stop(fade=fade)
+        if self._thread.is_alive():
+            self._thread.join(timeout=fade + 1.0)
+
+    def close(self) -> None:
+        """Release the output (after `stop()` and after the renders are closed)."""
+        if self._output is not None:
+            self._output.close()
+
+    # -- what the planner and the desk call ----------------------------------------------------
+    def push(self, entry: Entry) -> Entry:
+        """Queue an entry; an emergency due while something plays gets a timer to cut in on time."""
+        with self._cond:
+            self._queue.push(entry)
+            self._cond.notify_all()
+            if entry.priority >= Priority.EMERGENCY and entry.start_at is not None:
+                # The playout thread is busy playing: wake the cut-in check when the emergency is due.
+                delay = (entry.start_at - PLAY_LEAD - self.clock.now()).total_seconds()
+                timer = threading.Timer(max(0.0, delay), self.preempt_if_needed)
+                timer.daemon = True
+                self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+                timer.start()
+        entry.audio.add_done_callback(lambda _: self._audio_ready())
+        self.preempt_if_needed()
+        return entry
+
+    def status(self) -> dict:
+        """The control socket's "current" and "queue" keys."""
+        with self._cond:
+            return {"current": self._current.key if self._current else None,
+                    "queue": [e.key for e in self._queue.entries()]}
+
+    def in_use(self) -> set[str]:
+        """Keys on the queue or on air: their renders must outlive a reload."""
+        with self._cond:
+            return self._queue.keys() | ({self._current.key} if self._current else set())
+
+    def stop_current(self) -> Entry | None:
+        """The desk's stop: fade what plays now; it is logged interrupted and not requeued."""
+        with self._cond:
+            current = self._current
+            if current is None or self._stopping:
+                return None
+            current.stopped = True
+            self._cond.notify_all()        # a device-retry wait watches `stopped`
+        log.warning("the desk stops %s", current.key)
+        self._stop_output()
+        return current
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing plays or waits (the desk's direct mode)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._current is None and not len(self._queue), timeout)
+
+    # -- cut-in --------------------------------------------------------------------------------
+    def cut_in(self, now: datetime) -> Entry | None:
+        """The emergency that should cut what plays now, if any (caller holds `_cond`)."""
+        current = self._current
+        best = self._queue.best_ready(now, PLAY_LEAD)
+        if (current is None or current.preempted or current.stopped or best is None
+                or best.priority < Priority.EMERGENCY or current.priority >= best.priority):
+            return None
+        return best
+
+    def _audio_ready(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+        self.preempt_if_needed()
+
+    def preempt_if_needed(self) -> None:
+        """An emergency ready to air cuts whatever lower-level programme is on (obplayer's stack)."""
+        with self._cond:
+            if self._stopping:
+                return
+            best = self.cut_in(self.clock.now())
+            if best is None:
+                return
+            current = self._current
+            current.preempted = True
+            current.cut_by = best.key
+            self._cond.notify_all()        # a device-retry wait watches `preempted`
+        log.warning("emergency %s cuts in on %s", best.key, current.key)
+        self._stop_output()
+
+    def _stop_output(self) -> None:
+        with self._output_lock:
+            output = self._output
+        if output is not None:
+            output.stop(fade=CUT_FADE)
+
+    # -- the playout thread --------------------------------------------------------------------
+    def take(self) -> Entry | None:
+        """The entry to air now, off the queue and made current; None if nothing is due.
+
+        `_cond` is reentrant: the playout thread calls this while holding it.
+        """
+        with self._cond:
+            if self._stopping:
+                return None
+            entry = self._queue.take(self.clock.now(), PLAY_LEAD)
+            if entry is not None:
+                self._current = entry
+            return entry
+
+    def _next_wait(self) -> float:
+        due = self._queue.next_due()
+        wait = IDLE_POLL if due is None else (due - PLAY_LEAD - self.clock.now()).total_seconds()
+        return min(IDLE_POLL, max(0.005, wait))
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:      # held from the look at the queue to the wait: no push is missed
+                entry = None
+                while not self._stopping:
+                    entry = self.take()
+                    if entry is not None:
+                        break
+                    self._cond.wait(timeout=self._next_wait())
+                if entry is None:
+                    return
+            try:
+                self.air(entry)
+            except Exception:  # the playout thread must outlive any one programme's failure
+                log.exception("airing %s failed", entry.key)
+            finally:
+                with self._cond:
+                    self._current = None
+                    self._cond.notify_all()
+
+    def _get_output(self) -> Output:
+        with self._output_lock:
+            if self._output is None:
+                self._output = self._open_output()
+            return self._output
+
+    def _reset_output(self) -> None:
+        """After a device failure, reopen the output next time (the card may come back)."""
+        with self._output_lock:
+            output, self._output = self._output, None
+        if output is not None:
+            output.close()
+
+    def air(self, entry: Entry) -> None:
+        """Play one entry with its device retries and write its as-run rows (the playout thread)."""
+        now = self.clock.now()
+        try:
+            programme: RenderResult = entry.audio.result(timeout=0)
+        except (CancelledError, Exception) as exc:
+            error = str(exc) if not isinstance(exc, CancelledError) else i18n.tr("onair.render_cancelled")
+            self.recorder.never_aired(entry, status=Status.FAILED, ended=now, error=error)
+            log.error("%s not aired: %s", entry.key, error)
+            self.renders.discard(entry.key)
+            return
+        note = None
+        if programme.fallback_reason:
+            note = i18n.tr("onair.offline_voice", engine=programme.engine, reason=programme.fallback_reason)
+        waited = (now - entry.scheduled).total_seconds()
+        if entry.kind is Kind.SCHEDULED and entry.attempt == 1 and waited > policy.ON_TIME.total_seconds():
+            if entry.start_at is None:      # cued after its second: a restart or a stall, not a queue
+                log.warning("%s starts %.1f s after its time: catch-up (the station was not on air at its time)",
+                            entry.key, waited)
+            else:
+                log.warning("%s starts %.1f s after its time: it waited for the air (one voice at a time)",
+                            entry.key, waited)
+        for attempt in range(1, self.device_tries + 1):
+            now = self.clock.now()
+            start_at = entry.start_at if entry.start_at and entry.start_at - now > timedelta(milliseconds=20) else None
+            with self._cond:
+                if self._stopping:
+                    return
+                if entry.preempted and not entry.stopped:
+                    self._requeue(entry)
+                    return
+                stopped = entry.stopped
+            if stopped:     # the desk stopped it before it began: a row says so, it never airs
+                self.recorder.never_aired(entry, status=Status.INTERRUPTED, ended=now,
+                                          error=i18n.tr("onair.desk_stopped"))
+                break
+            row = self.recorder.started(entry, started=start_at or now, engine=programme.engine)
+            report = self._play(programme.path, entry, start_at)
+            ended = report.ended or self.clock.now()
+            if self.on_aired is not None:
+                self.on_aired(entry, report)
+            if report.completed:
+                # Only a slot has a time to be late for; a desk request airs as soon as it is rendered.
+                late = (entry.kind is Kind.SCHEDULED and report.started is not None
+                        and policy.is_late(entry.scheduled, report.started))
+                status = Status.LATE if late else Status.PLAYED
+                self.recorder.finished(row, ended=ended, status=status, error=note, started=report.started)
+                log.info("%s %s: started %s (%s ms after its time), engine %s%s", status.value, entry.key,
+                         report.started.astimezone(self.clock.tz).isoformat(timespec="milliseconds")
+                         if report.started else "-",
+                         "-" if report.started is None else
+                         f"{(report.started - entry.scheduled).total_seconds() * 1000:.1f}",
+                         programme.engine, f"; {note}" if note else "")
+                self.renders.discard(entry.key)
+                return
+            if report.interrupted and report.error is None:
+                self._interrupted(entry, row, ended, report)
+                return
+            error = i18n.tr("onair.device_try", error=report.error, attempt=attempt, tries=self.device_tries)
+            self.recorder.finished(row, ended=ended, status=Status.FAILED, error=error)
+            log.error("output failed for %s: %s", entry.key, error)
+            self._reset_output()
+            if attempt < self.device_tries:
+                with self._cond:
+                    if self.clock.wait(self._cond, lambda: self._stopping or entry.preempted or entry.stopped,
+                                       self.device_retry_delay):
+                        if self._stopping:
+                            return
+                        if not entry.stopped:
+                            self._requeue(entry)
+                            return
+                        break
+        self.renders.discard(entry.key)
+
+    def _interrupted(self, entry: Entry, row: int, ended: datetime, report: PlaybackReport) -> None:
+        """Close the row of a programme that a stop or an emergency cut; a cut one airs again."""
+        with self._cond:
+            stopping, by_desk = self._stopping, entry.stopped
+        if stopping:
+            reason = i18n.tr("onair.stopped_note")
+        elif by_desk:
+            reason = i18n.tr("onair.desk_stopped")
+        else:
+            reason = i18n.tr("onair.cut_by", key=entry.cut_by or "?")
+        self.recorder.finished(row, ended=ended, status=Status.INTERRUPTED, error=reason, started=report.started)
+        log.warning("interrupted %s: %s", entry.key, reason)
+        if by_desk and not stopping:
+            self.renders.discard(entry.key)
+        elif not stopping:
+            with self._cond:
+                self._requeue(entry)
+
+    def _play(self, path: Path, entry: Entry, start_at: datetime | None) -> PlaybackReport:
+        try:
+            output = self._get_output()
+        except OutputError as exc:
+            return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc), start_error=None)
+        with self._cond:
+            if entry.preempted or entry.stopped:
+                return PlaybackReport(None, None, completed=False, interrupted=True, error=None, start_error=None)
+        try:
+            return output.play(path, label=entry.label, start_at=start_at)
+        except Exception as exc:   # an unreadable programme, a PortAudio surprise: a failed try, never a dead thread
+            if not isinstance(exc, BroadcasterError):
+                log.exception("output failed unexpectedly for %s", entry.key)
+            return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc) or repr(exc),
+                                  start_error=None)
+
+    def _requeue(self, entry: Entry) -> None:
+        """Put a cut programme back, to air again from its beginning (caller holds `_cond`)."""
+        entry.attempt += 1
+        entry.start_at = None
+        entry.preempted = False
+        self._queue.push(entry)
+        self._cond.notify_all()
