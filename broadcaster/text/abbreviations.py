@@ -81,6 +81,13 @@ ACRONYMS: dict[str, str] = {
     "SMS": "ét em ét", "QR": "qui a",
     "STT": "số thứ tự", "KTTV": "khí tượng thủy văn", "TTDBKTTV": "trung tâm dự báo khí tượng thủy văn",
     "ĐBQH": "đại biểu quốc hội", "ĐB": "đại biểu", "UBKT": "ủy ban kiểm tra", "TTCP": "thanh tra chính phủ", "TB": "thông báo",
+    # What commune notices write about power cuts, vaccination, elections, call-up, roads, weather.
+    "TBA": "trạm biến áp", "MBA": "máy biến áp", "ĐZ": "đường dây", "EVN": "e vê en",
+    "TCMR": "tiêm chủng mở rộng", "HĐBC": "hội đồng bầu cử", "UBBC": "ủy ban bầu cử",
+    "BBC": "ban bầu cử", "TBC": "tổ bầu cử", "ĐKNVQS": "đăng ký nghĩa vụ quân sự",
+    "QL": "quốc lộ", "CSGT": "cảnh sát giao thông", "ATNĐ": "áp thấp nhiệt đới",
+    "PCLB": "phòng chống lụt bão", "XLVPHC": "xử lý vi phạm hành chính",
+    "ATVSTP": "an toàn vệ sinh thực phẩm", "KV": "khu vực",
 }
 
 # Readings of the parts of a document symbol ("06/KH-UBND", "05-CT/TW", "01/2023/TT-BNV").
@@ -111,7 +118,7 @@ WORDS: dict[str, str] = {
     "YouTube": "diu túp", "Youtube": "diu túp", "youtube": "diu túp", "TikTok": "tích tóc",
     "Tiktok": "tích tóc", "online": "onlai", "Online": "onlai", "ONLINE": "onlai",
     "VNeID": "vê en e i đi", "VNEID": "vê en e i đi", "email": "i meo", "Email": "i meo",
-    "Internet": "in tơ nét", "internet": "in tơ nét", "website": "oép sai", "Website": "oép sai",
+    "Hotline": "hót lai", "hotline": "hót lai", "HOTLINE": "hót lai", "Internet": "in tơ nét", "internet": "in tơ nét", "website": "oép sai", "Website": "oép sai",
 }
 
 # Units read after a number. Keys are exact written forms (case matters: "m" metre, "M" not).

@@ -65,7 +65,10 @@ _YEAR = r"(?:1[89]\d\d|2\d\d\d)"
 # hundred characters wherever it starts and a line costs time in proportion to its length. The
 # bounds are far beyond what a bulletin writes: a number of 40 digits, a word of 30 letters, a
 # domain label of 63 characters (the DNS limit); longer runs are read in pieces.
-_NUM = r"(?:\d{1,3}(?:\.\d{3}){1,8}(?:,\d{1,9})?|\d{1,3}(?:,\d{3}){2,8}|\d{1,40}(?:[.,]\d{1,20})?)"
+# "1 000 000 đồng": a space between thousands when the number ends in 000 or money follows.
+_SPACED = (r"[1-9]\d{0,2}(?:[ \u00a0]\d{3}){0,7}[ \u00a0]000(?!\d)"
+           r"|[1-9]\d{0,2}(?:[ \u00a0]\d{3}){1,8}(?=\s?(?:đồng|đ|VNĐ|VND|người|hộ)(?!\w))")
+_NUM = rf"(?:{_SPACED}|\d{{1,3}}(?:\.\d{{3}}){{1,8}}(?:,\d{{1,9}})?|\d{{1,3}}(?:,\d{{3}}){{2,8}}|\d{{1,40}}(?:[.,]\d{{1,20}})?)"
 _PART = r"[A-ZĐ][A-Za-zĐđ&]{0,15}\d{0,10}"
 _HOUR = r"(?:[01]?\d|2[0-4])"
 _MIN = r"[0-5]\d"
@@ -85,7 +88,20 @@ _ROMAN_CONTEXT = {"quý", "khóa", "khoá", "phần", "mục", "chương", "lầ
 # Words after "TT" that make it "thường trực" (the standing committee of that body).
 _STANDING_BODIES = {"đảng", "đảng ủy", "đu", "hđnd", "ubnd", "ub", "mttq", "huyện", "tỉnh", "thành",
                     "hu", "tu", "hội", "ban", "ubmttq", "quận", "xã"}
-_TWO_SENSE = {"CT", "TT", "TU", "HU"}
+_TWO_SENSE = {"CT", "TT", "TU", "HU", "CN"}
+_WEEKDAYS = {"T2": "thứ hai", "T3": "thứ ba", "T4": "thứ tư", "T5": "thứ năm", "T6": "thứ sáu",
+             "T7": "thứ bảy", "CN": "chủ nhật"}
+# Words before CN that make it Sunday without doubt; after "khu", "cụm" it is an industrial zone.
+_SUNDAY_CONTEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "các", "và", "hoặc", "đến", "từ",
+                   "nghỉ", "trực", "làm", "mở", "cả", "thứ", "hàng", "tuần"}
+_INDUSTRY_CONTEXT = {"khu", "cụm", "ngành"}
+# National hotlines (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance):
+# read digit by digit after a word for calling, or in a list with another of them.
+_LIST_JOINT = r"(?:\s{0,3}(?:[,;/&-]|và|hoặc)\s{0,3}|\s{1,3})"
+_EMERGENCY_LIST_BEFORE = re.compile(rf"(?<!\d)11[1-5]{_LIST_JOINT}$")
+_EMERGENCY_LIST_AFTER = re.compile(rf"{_LIST_JOINT}11[1-5](?!\d)")
+_DIAL_NEAR = re.compile(r"(?:gọi|nóng|đài|hotline|thoại|đt|sđt)\W{1,3}(?:[^\W\d]{1,8}\W{1,3}){0,2}$",
+                        re.IGNORECASE)          # "gọi ngay 114", "gọi số 115"
 _SIGNATURE = {"TM": "thay mặt", "KT": "ký thay", "TL": "thừa lệnh", "TUQ": "thừa ủy quyền"}
 _DOC_WORDS = {"số"}
 # Words before a short number that make it a number to dial ("gọi 114", "tổng đài 1022").
@@ -123,20 +139,31 @@ _PATTERNS: list[tuple[str, str]] = [
     ("date_dm", _NB + r"(?P<fa>\d{1,2})/(?P<fb>\d{1,2})(?![\w/]|[.,]\d)"),
     # 1.532/1.600 hộ, 19/19 tiêu chí: a count out of a total.
     ("ratio", _NB + rf"(?P<ra>{_NUM})\s?/\s?(?P<rb>{_NUM})(?![\w/])"),
-    ("time_h", _NB + rf"(?P<th>{_HOUR})h(?P<tm>{_MIN})?(?:'|p(?!\w)|ph(?!\w))?(?!\w)"),
+    # 7h, 16h30, 6g30 ("g" only with minutes: "5g" is five grams).
+    ("time_h", _NB + rf"(?P<th>{_HOUR})(?:h|g(?={_MIN}))(?P<tm>{_MIN})?(?:'|p(?!\w)|ph(?!\w))?(?!\w)"),
     ("time_colon", r"(?<![\w.,:])" + rf"(?P<ch>{_HOUR}):(?P<cm>{_MIN})(?::[0-5]\d)?(?![\w:]|[.,]\d)"),
     # ISO 9001:2015, TCVN 5945:2005: a standard's number and its year.
     ("code_year", _NB + rf"(?P<cn>\d{{1,6}}):(?P<cy>{_YEAR})(?!\w)"),
     ("url", r"(?<![\w@.-])(?P<u_addr>(?:https?://)?(?:[\w-]{1,63}@)?[\w-]{1,63}(?:\.[\w-]{1,63}){0,6}"
             r"\.(?:vn|com|net|org|gov|edu|info)(?:/[\w./-]{0,200})?)(?![\w])"),
-    ("phone", _NB + r"(?P<ph>(?:\+84[ .]?\d{2,3}|0\d{2,3})(?:[ .-]\d{3,4}){2}|0\d{9,10})(?![\w]|[.,]\d)"),
+    # 0228 3812 345, 0912.345.678, 0228.3812345, 0987654321, +84 912 345 678; 1800 1234 and
+    # 1900 9095 (free and paid hotlines, always eight or ten digits).
+    ("phone", _NB + r"(?P<ph>(?:\+84[ .]?\d{2,3}|0\d{2,3})(?:[ .-]\d{3,4}){2}|0\d{2,3}[ .]\d{7,8}|0\d{9,10}"
+                    r"|1[89]00[ .]?\d{4}|1[89]00[ .]\d{3}[ .]\d{3})(?![\w]|[.,]\d)"),
+    # (0228) 3812345: the area code in brackets.
+    ("phone_area", r"\s{0,3}(?<!\()\((?P<pa>0\d{2,3})\)\s?(?P<pb>\d{3,4}(?:[ .-]?\d{3,4})?)(?![\w]|[.,]\d)"),
     # 1.2.3.4, 12,5,6: no reading fits; each group is read and the operator told.
     ("numshape", _NB + r"(?!\d{1,3}(?:\.\d{3}){1,8}(?:,\d{1,9})?(?![\d.,]))(?P<ns>\d{1,20}(?:[.,]\d{1,20}){2,12})(?!\w)"),
+    # Số nhà 1A, lớp 12B, lớp 10A1, 4G: a number and a letter (not V or W: 220V, 100W are units).
+    ("numbered", _NB + r"(?P<nl_n>\d{1,4})(?P<nl_l>[A-UX-ZĐ]|[a-e])(?P<nl_d>\d{1,2})?(?![\w])"),
     ("negative", r"(?<![\w.,])[-–](?=\d{1,3}(?:,\d{1,3})?\s?°)"),
     ("number", _NB + rf"(?P<n>{_NUM})(?:(?=\s?(?:[^\W\d_]|[°º%]))(?:\s?(?P<u>{_UNITS_SPACED})|(?P<ut>{_UNITS_TIGHT}))(?!\w)"
                rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}{{1,20}})(?!\w)){{0,2}}))?"),
     ("range_dash", r"(?<=[\w%°²³])\s?[-–—‒−]\s?(?=\d)"),
     ("signature", r"(?<!\w)(?P<sg>TM|KT|TL|TUQ)\.(?=\s{1,8}\S)"),
+    # T2-T6, T7, CN: weekdays; "T7, CN" and "T2 - CN" as pairs (CN alone is read by context).
+    ("weekday", r"(?<![\w/-])(?:(?P<wd1>T[2-7]|CN)(?P<wd_sep>\s?[-–]\s?|,\s?|\s?/\s?|\s(?:và|hoặc)\s)"
+                r"(?P<wd2>T[2-7]|CN)|(?P<wd>T[2-7]))(?![\w/])"),
     ("word", rf"(?P<w>{_LETTERS}{_WORD_TAIL}(?:[-/&]{_LETTERS}{_WORD_TAIL}){{0,8}})"),
     ("open_paren", _SP + r"[(\[]" + _SP),
     ("close_paren", _SP + r"[)\]]"),
@@ -156,6 +183,7 @@ _PATTERNS: list[tuple[str, str]] = [
 _AFTER_DATE = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?\s?[-–]\s?$")   # "30/4-1/5": the second is a date too
 _LOOK = 40   # characters looked at around a match for the word before or after it
 _DIGIT = re.compile(r"\d")
+_PER_PERIOD = re.compile(r"(lần|buổi|ca|lượt|đợt|chuyến|liều|viên)/(ngày|tuần|tháng|năm|quý|kỳ|đêm)")
 _GROUPED_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")      # 1.234.567,5
 _GROUPED_COMMAS = re.compile(r"\d{1,3}(?:,\d{3}){2,}")          # 1,234,567
 _NEGATIVE = re.compile(r"\d{1,3}(?:,\d{1,3})?\s?°")
@@ -179,6 +207,13 @@ def _is_caps_line(line: str) -> bool:
     upper = sum(map(str.isupper, line))
     lower = sum(map(str.islower, line))
     return upper > 3 * lower
+
+
+def _subscriber(digits: str) -> list[str]:
+    """A subscriber number written in one piece, grouped as it is read: 3812345 -> 381 2345."""
+    if len(digits) <= 4:
+        return [digits]
+    return [digits[:-4], digits[-4:]]
 
 
 def _int(text: str) -> int:
@@ -273,6 +308,13 @@ class Rules:
             return "thường trực"
         if token in {"TU", "HU"} and not state.caps:
             return ab.SYMBOL_PARTS[token]
+        if token == "CN":
+            before = _prev_word(state.text, pos)
+            if before in _INDUSTRY_CONTEXT:
+                return "công nghiệp"
+            if before not in _SUNDAY_CONTEXT and not following[:1].isdecimal():
+                state.find(pos, token, "text.ambiguous_acronym", reading="chủ nhật")
+            return "chủ nhật"
         return None
 
     def symbol_part(self, part: str, state: "_Line", pos: int) -> str:
@@ -452,9 +494,13 @@ class Rules:
     def _phone(self, m: re.Match, state: "_Line") -> str:
         raw = m.group("ph")
         groups = re.split(r"[ .-]", raw)
-        if len(groups) == 1:
+        if len(groups) == 1 and raw[:1] == "1":
+            groups = [raw[:4], raw[4:]]                       # 18001234
+        elif len(groups) == 1:
             digits = groups[0]
             groups = [digits[:4], digits[4:7], digits[7:]]
+        elif len(groups) == 2 and len(groups[1]) > 4:
+            groups = [groups[0], *_subscriber(groups[1])]    # 0228.3812345
         spoken = []
         for group in groups:
             if group.startswith("+"):
@@ -462,6 +508,25 @@ class Rules:
             else:
                 spoken.append(read_digits(group))
         return " " + ", ".join(spoken) + " "
+
+    def _phone_area(self, m: re.Match, state: "_Line") -> str:
+        groups = re.split(r"[ .-]", m.group("pb"))
+        if len(groups) == 1:
+            groups = _subscriber(groups[0])
+        return " " + ", ".join(read_digits(g) for g in [m.group("pa"), *groups]) + " "
+
+    def _numbered(self, m: re.Match, state: "_Line") -> str:
+        words = [self._plain_number(m.group("nl_n"), state, m.start()), ab.spell(m.group("nl_l"))]
+        if m.group("nl_d"):
+            words.append(read_number(int(m.group("nl_d"))))
+        return " ".join(words)
+
+    def _weekday(self, m: re.Match, state: "_Line") -> str:
+        if m.group("wd"):
+            return _WEEKDAYS[m.group("wd")]
+        sep = m.group("wd_sep").strip()
+        joint = {"-": " đến ", "–": " đến ", ",": ", ", "/": " và "}.get(sep, f" {sep} ")
+        return _WEEKDAYS[m.group("wd1")] + joint + _WEEKDAYS[m.group("wd2")]
 
     def _negative(self, m: re.Match, state: "_Line") -> str:
         return "âm "
@@ -478,6 +543,8 @@ class Rules:
     def _plain_number(self, raw: str, state: "_Line", pos: int) -> str:
         """A number standing alone, read by what precedes and follows it."""
         before = _prev_word(state.text, pos)
+        if " " in raw or "\u00a0" in raw:
+            return read_number(int(raw.replace(" ", "").replace("\u00a0", "")))
         if _GROUPED_DOTS.fullmatch(raw):
             whole, _, fraction = raw.partition(",")
             value = int(whole.replace(".", ""))
@@ -503,6 +570,11 @@ class Rules:
         if before == "giờ" and value < 60:
             return read_number(value)   # "7 giờ 05": minutes, not a code
         if before in _DIAL_CONTEXT and len(raw) >= 3:
+            return read_digits(raw)
+        if raw in {"111", "112", "113", "114", "115"} and (
+                _DIAL_NEAR.search(state.text, max(0, pos - _LOOK), pos)
+                or _EMERGENCY_LIST_BEFORE.search(state.text, max(0, pos - _LOOK), pos)
+                or _EMERGENCY_LIST_AFTER.match(state.text, pos + 3, pos + 3 + _LOOK)):
             return read_digits(raw)
         if raw.startswith("0") and len(raw) > 1:
             return read_digits(raw)
@@ -547,6 +619,9 @@ class Rules:
                 else:
                     out.append(self._word_text(text, state, pos + piece.start()))
             return " ".join(out)
+        per = _PER_PERIOD.fullmatch(token)
+        if per:
+            return f"{per.group(1)} một {per.group(2)}"      # 3 lần/tuần: "ba lần một tuần"
         if any(sep in token for sep in "/-&"):
             out = []
             for piece in re.finditer(r"[^/\-&]+|[/\-&]", token):
