@@ -7,8 +7,8 @@ in real time as the playout clock feeds it, with a 1 s tone every 3 s.
 1. Listener start error and spread: 10 real HTTP listeners on one mount. For each tone, the
    error is (heard - written) per listener; the spread is max - min across listeners.
    Baseline in the same run: the naive way to stream, `ffmpeg -re -i programme.wav ...
-   icecast://` (REFERENCE recipe) started at the tone's second, heard by the same kind of
-   listeners.
+   icecast://` (the usual recipe) started at the tone's second, heard by the same kind of
+   listeners, who join as soon as the mount appears (between programmes there is none).
 2. CPU with 0, 50 and 200 concurrent listeners on the mount (plain HTTP clients in a separate
    process, which stop by themselves): CPU of the station side (this process's sink thread and
    its ffmpeg encoder) and of icecast2, as % of one core.
@@ -116,12 +116,14 @@ def measure_naive(server: IcecastServer, tones: int, folder: Path) -> tuple[list
     write_wav(path, np.round(tone(1.0) * 32767).astype(np.int16), RATE)
     errors, spreads = [], []
     for _ in range(tones):
-        ears = [Listener(f"{server.base}/naive.mp3", PERIOD + 2.0).start() for _ in range(10)]
         written = time.time()
         source = subprocess.Popen(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", str(path), "-ac", "1",
              "-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3",
              f"icecast://source:{server.password}@127.0.0.1:{server.port}/naive.mp3"])
+        # Between programmes there is no mount: receivers wait for it to appear, then join.
+        server.wait_for_mounts("/naive.mp3", timeout=5)
+        ears = [Listener(f"{server.base}/naive.mp3", PERIOD + 2.0).start() for _ in range(10)]
         source.wait()
         for ear in ears:
             ear.stop()
@@ -158,7 +160,11 @@ def measure_cpu(server: IcecastServer, clients: int, seconds: float) -> tuple[fl
     feeder.join()
     sink.close()
     if crowd is not None:
-        crowd.wait(seconds + 10)
+        try:
+            crowd.wait(seconds + 30)
+        except subprocess.TimeoutExpired:
+            crowd.kill()             # its own deadline should have ended it; never leave it behind
+            crowd.wait()
     return 100 * station / seconds, 100 * ice / seconds
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from broadcaster import i18n
-from broadcaster.schedule.model import StreamSettings
+from broadcaster.schedule.model import Station, StreamSettings
 from broadcaster.schedule.outputs import IcecastMount, is_icecast, parse_icecast
 
 log = logging.getLogger(__name__)
@@ -379,3 +379,21 @@ def output_statuses(outputs: Sequence[str], zones: dict[str, str], live: dict[st
                     connected, source = mount.mount in mounts, "icecast"
         rows.append(OutputStatus(name, spec, connected, listeners_now, error, source))
     return rows
+
+
+def station_sinks(station: Station, **options) -> list[IcecastSink]:
+    """One (unstarted) sink per Icecast output, named by its URL, and per zone, named by the zone."""
+    named = [(spec, spec) for spec in station.outputs if is_icecast(spec)] + list(station.zones.items())
+    sinks = []
+    for name, url in named:
+        mount = parse_icecast(url)
+        sinks.append(IcecastSink(mount, station.passwords.get(mount.key, ""), station.stream, name=name, **options))
+    return sinks
+
+
+def routed_sinks(station: Station, zones: Sequence[str], *, emergency: bool = False) -> frozenset[str] | None:
+    """The sinks a programme airs on: None (all) for emergencies and slots without zones; else
+    the slot's zones and the main Icecast outputs (the station's own air carries every slot)."""
+    if emergency or not zones:
+        return None
+    return frozenset(zones) | frozenset(spec for spec in station.outputs if is_icecast(spec))

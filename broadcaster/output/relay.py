@@ -24,15 +24,22 @@ from __future__ import annotations
 import collections
 import logging
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.schedule.model import SpeechSettings
+from broadcaster.speech.audio import RATE as SPEECH_RATE
+from broadcaster.speech.audio import decode_to_pcm, resample, trim_silence
+from broadcaster.speech.espeak import EspeakEngine
+from broadcaster.text import Normalizer
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +133,25 @@ def relay_command(url: str, loudness: float, voicing: str, rate: int = RATE) -> 
                 "-af", filter_chain(loudness, voicing, rate), "-ac", "1", "-ar", str(rate),
                 "-f", "f32le", "pipe:1"]
     return command
+
+
+def spoken_notice(text: str, settings: SpeechSettings, loudness: float = -16.0, rate: int = RATE,
+                  workdir: Path | None = None) -> np.ndarray:
+    """The station's gap notice in the offline voice (eSpeak NG), as float32 at `rate`.
+
+    Offline on purpose: when a relay drops, the network may be what failed, and gTTS with it.
+    Levelled by its RMS to about `loudness` (speech's RMS sits near its loudness), and never
+    above -3 dBFS, so it neither startles nor vanishes under the room tone.
+    """
+    engine = EspeakEngine.from_settings(settings)
+    with tempfile.TemporaryDirectory(prefix="broadcaster-notice-", dir=workdir) as folder:
+        target = Path(folder) / "notice.wav"
+        engine.synthesize(Normalizer().normalize(text), target)
+        samples = trim_silence(decode_to_pcm(target, engine.name)).astype(np.float64) / 32768
+    voice = resample(samples, SPEECH_RATE, rate)
+    rms = float(np.sqrt(np.mean(voice ** 2))) or 1.0
+    gain = min(10 ** (loudness / 20) / rms, 10 ** (-3 / 20) / max(float(np.abs(voice).max()), 1e-9))
+    return (voice * gain).astype(np.float32)
 
 
 def room_tone(frames: int, rate: int = RATE, seed: int = 7) -> np.ndarray:

@@ -47,7 +47,7 @@ REQUIRED_TOP_KEYS = ("station", "bulletins", "slots")
 TOP_KEYS = REQUIRED_TOP_KEYS + ("campaigns",)
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
                 "programme", "state_dir", "catch_up", "prerender", "pronunciations",
-                "outputs", "zones", "stream", "secrets", "relay_gap", "air_hours", "metrics")
+                "outputs", "zones", "stream", "secrets", "relay_gap", "relay_notice", "air_hours", "metrics")
 METRICS_KEYS = ("listen",)
 SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
@@ -708,6 +708,8 @@ def _slot(reader: _Reader, node: yaml.Node, index: int, bulletins: dict[str, Bul
     if "zones" in fields:
         slot_zones, zones_ok = outputs.read_slot_zones(reader, fields["zones"][1], label, zones)
         ok = ok and zones_ok
+    if "play" in fields and not outputs.check_relay_alone(reader, fields["play"][1], label, play, bulletins):
+        ok = False
     if not ok or not times or not play:
         return None
     slot = Slot(name=label, at=tuple(times), play=tuple(play),

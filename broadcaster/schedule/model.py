@@ -91,6 +91,8 @@ class Station:
     # "user@host:port" -> Icecast source password; repr=False keeps them out of logs and tracebacks.
     passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     relay_gap: float = 15.0             # seconds of a relay gap before the spoken notice
+    relay_notice: str = ("Đài truyền thanh đang kết nối lại chương trình tiếp sóng. "
+                         "Xin bà con vui lòng chờ trong giây lát.")   # spoken in the offline voice
     air_hours: tuple[tuple[time, time], ...] = ()   # when make-ups may air: (first, last) pairs
     metrics_listen: tuple[str, int] | None = None   # station.metrics.listen: (host, port) of /metrics
 

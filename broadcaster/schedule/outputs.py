@@ -77,6 +77,9 @@ i18n.register({
     "slot.unknown_zone": (
         "khung giờ '{slot}' phát tới vùng không có trong station.zones: '{zone}'{hint}",
         "slot '{slot}' airs on a zone that is not in station.zones: '{zone}'{hint}"),
+    "slot.relay_alone": (
+        "khung giờ '{slot}' tiếp sóng '{bulletin}': khung giờ tiếp sóng chỉ phát một bản tin tiếp sóng đó",
+        "slot '{slot}' relays '{bulletin}': a relay slot plays that relay and nothing else"),
     "relay.scheme": (
         "địa chỉ tiếp sóng '{value}' không hợp lệ: chỉ dùng http://, https:// hoặc icecast:// (không dùng tệp trên máy)",
         "invalid relay address '{value}': use http://, https:// or icecast:// only (no local files)"),
@@ -160,7 +163,7 @@ def is_icecast(spec: str) -> bool:
 # -- station ------------------------------------------------------------------------------------
 
 def read_station(reader, fields: dict, folder: Path, settings: dict[str, Any]) -> None:
-    """`station.output(s)`, `zones`, `stream`, `secrets`, `relay_gap` into `settings` for `Station`.
+    """`station.output(s)`, `zones`, `stream`, `secrets`, `relay_gap`, `relay_notice` into `settings`.
 
     `output` keeps meaning one local output; `outputs` lists several, and the first local one
     (device or file:) becomes `Station.output` for the sound-card path.
@@ -207,6 +210,9 @@ def read_station(reader, fields: dict, folder: Path, settings: dict[str, Any]) -
             reader.problems.extend(problems)
     if "relay_gap" in fields:
         settings["relay_gap"] = reader.number(fields["relay_gap"][1], "relay_gap", 1, 600)
+    if "relay_notice" in fields:
+        notice = reader.text(fields["relay_notice"][1], "relay_notice")
+        settings["relay_notice"] = notice.strip() if notice and notice.strip() else None
     if mounts and "secrets" not in fields:
         reader.report(mounts[0][0], "secrets.none")
     elif secrets is not None and not problems:
@@ -359,3 +365,12 @@ def read_slot_zones(reader, node: yaml.Node, label: str, zones: dict[str, str]) 
         elif name not in names:
             names.append(name)
     return tuple(names), ok
+
+
+def check_relay_alone(reader, node: yaml.Node, label: str, play: list[str], bulletins: dict) -> bool:
+    """A slot that relays a stream plays that relay alone: a live stream has no end to queue after."""
+    relays = [b for b in play if b in bulletins and bulletins[b].relay is not None]
+    if relays and len(play) > 1:
+        reader.report(node, "slot.relay_alone", slot=label, bulletin=relays[0])
+        return False
+    return True

@@ -28,7 +28,7 @@ from broadcaster.schedule.outputs import load_passwords
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3   # bump when the model changes shape; an old snapshot is then ignored, not misread
+FORMAT = 4   # bump when the model changes shape; an old snapshot is then ignored, not misread
 
 
 def snapshot_path(schedule_path: Path) -> Path:
@@ -106,6 +106,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
             # Passwords are not copied here: they are read again from the 0600 secrets file.
             "outputs": list(station.outputs), "zones": station.zones, "stream": vars(station.stream),
             "secrets": str(station.secrets) if station.secrets else None, "relay_gap": station.relay_gap,
+            "relay_notice": station.relay_notice,
             "air_hours": [[a.isoformat(), b.isoformat()] for a, b in station.air_hours],
             "metrics_listen": list(station.metrics_listen) if station.metrics_listen else None,
         },
@@ -150,6 +151,7 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
         pronunciations=_path(st["pronunciations"]),
         outputs=tuple(st["outputs"]), zones=st["zones"], stream=StreamSettings(**st["stream"]),
         secrets=_path(st["secrets"]), passwords=_passwords(_path(st["secrets"])), relay_gap=st["relay_gap"],
+        relay_notice=st["relay_notice"],
         air_hours=tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in st["air_hours"]),
         metrics_listen=tuple(st["metrics_listen"]) if st.get("metrics_listen") else None,
     )

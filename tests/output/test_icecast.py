@@ -6,12 +6,14 @@ import json
 import logging
 import textwrap
 import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from broadcaster.cli import main
-from broadcaster.output.icecast import IcecastSink, listeners
-from broadcaster.schedule.model import StreamSettings
+from broadcaster.output.icecast import IcecastSink, listeners, routed_sinks, station_sinks
+from broadcaster.schedule.model import Station, StreamSettings
 from broadcaster.schedule.outputs import parse_icecast
 from tests.icecast import RATE, IcecastServer, Listener
 
@@ -178,3 +180,17 @@ def test_outputs_command_lists_each_output_and_zone(icecast, tmp_path, capsys):
     assert main(["--lang", "en", "outputs", "--schedule", str(tmp_path / "schedule.yaml")]) == 0
     out = capsys.readouterr().out
     assert "cannot reach Icecast" in out and icecast.password not in out
+
+
+def test_station_sinks_and_routing():
+    station = Station(name="x", timezone=ZoneInfo("Asia/Ho_Chi_Minh"), state_dir=Path("/tmp"),
+                      outputs=("default", "icecast://source@h:8000/xa.mp3"),
+                      zones={"thon-dong": "icecast://source@h:8000/dong.mp3", "thon-tay": "icecast://s@k:9000/tay.mp3"},
+                      passwords={"source@h:8000": "p1", "s@k:9000": "p2"})
+    sinks = station_sinks(station)
+    assert [(s.name, s.mount.key, s._password) for s in sinks] == [
+        ("icecast://source@h:8000/xa.mp3", "source@h:8000", "p1"), ("thon-dong", "source@h:8000", "p1"),
+        ("thon-tay", "s@k:9000", "p2")]
+    assert routed_sinks(station, ()) is None
+    assert routed_sinks(station, ("thon-dong",), emergency=True) is None
+    assert routed_sinks(station, ("thon-dong",)) == {"thon-dong", "icecast://source@h:8000/xa.mp3"}

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from broadcaster.output.base import write_wav
-from broadcaster.output.relay import RelaySource, _Buffer, room_tone
+from broadcaster.output.relay import RelaySource, _Buffer, room_tone, spoken_notice
 from broadcaster.programme.meter import measure
+from broadcaster.schedule.model import SpeechSettings
 from tests.icecast import RATE
 
 BLOCK = int(0.1 * RATE)
@@ -224,3 +225,10 @@ def test_time_cut_away_counts_and_the_relay_resumes_live():
     assert relay.report().relayed == pytest.approx(1.0)
     assert [round(g.seconds, 1) for g in relay.report().gaps] == [3.5]
     assert float(np.sqrt(np.mean(room_tone(RATE) ** 2))) == pytest.approx(1e-3, rel=0.01)
+
+
+def test_gap_notice_is_spoken_by_the_offline_voice():
+    notice = spoken_notice("Đài truyền thanh đang kết nối lại. Xin bà con chờ.", SpeechSettings())
+    assert 1.5 < len(notice) / RATE < 8.0
+    rms = float(np.sqrt(np.mean(notice ** 2)))
+    assert 10 ** (-22 / 20) < rms <= 10 ** (-14 / 20) and float(np.abs(notice).max()) <= 10 ** (-3 / 20) + 1e-6

@@ -80,6 +80,12 @@ def test_full_station_reads_every_value(write_schedule, secrets):
     assert schedule.slot("Sáng").zones == ()
 
 
+def test_relay_notice_is_the_stations_own(write_schedule, secrets):
+    text = STATION.replace("  relay_gap: 20\n", "  relay_gap: 20\n  relay_notice: Đài xã đang nối lại sóng VOV.\n")
+    assert load_schedule(write_schedule(text)).station.relay_notice == "Đài xã đang nối lại sóng VOV."
+    assert load_schedule(write_schedule(STATION)).station.relay_notice.startswith("Đài truyền thanh")
+
+
 def test_v1_output_is_a_one_item_list(write_schedule):
     schedule = load_schedule(write_schedule(BASE.replace("  name: Đài thử", "  name: Đài thử\n  output: file:aired")))
     assert schedule.station.outputs == (schedule.station.output,)
@@ -131,6 +137,7 @@ CASES = [
     ("no-secrets", STATION.replace("  secrets: secrets.yaml\n", ""), [(5, 7, "secrets.none")]),
     ("password-missing-for-server", STATION.replace("127.0.0.1:8000/thon-tay", "127.0.0.2:8000/thon-tay"),
      [(8, 15, "secrets.missing_password")]),
+    ("relay-with-a-text", STATION.replace("play: [vov1]", "play: [tin-a, vov1]"), [(25, 11, "slot.relay_alone")]),
     ("bad-stream-format", STATION.replace("format: opus", "format: aac"), [(9, 20, "choice.invalid")]),
 ]
 
