@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 
 from broadcaster.asrun.log import Status
 from broadcaster.cli import main
-from broadcaster.onair.daemon import resolve_emergency
+from broadcaster.onair.requests import resolve_emergency
 from broadcaster.report import build, write
 from broadcaster.schedule import load_schedule
 from tests.onair.conftest import TZ, clock_in, wait_for
