@@ -212,11 +212,15 @@ class Listener:
         if self._thread is not None:
             self._thread.join(self.seconds + 5 if timeout is None else timeout)
 
+    @property
+    def container(self) -> str:
+        return "mp3" if self.url.endswith(".mp3") else "ogg"
+
     def samples(self) -> np.ndarray:
         if self._samples is None:
             data = b"".join(c for _, c in self.chunks)
             decoded = subprocess.run(
-                ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "quiet", "-f", "mp3", "-i", "pipe:0",
+                ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "quiet", "-f", self.container, "-i", "pipe:0",
                  "-f", "f32le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
                 input=data, capture_output=True, check=False).stdout
             self._samples = np.frombuffer(decoded[:len(decoded) - len(decoded) % 4], dtype="<f4")

@@ -77,6 +77,21 @@ def test_zone_mount_carries_its_programme_at_its_second(icecast):
         zone_b.close()
 
 
+def test_opus_mount_carries_the_programme(icecast):
+    sink = IcecastSink(parse_icecast(icecast.source_url("xa.ogg")), icecast.password, StreamSettings("opus", 48),
+                       backoff=(0.3,)).start()
+    try:
+        assert icecast.wait_for_mounts("/xa.ogg")
+        assert icecast.mounts()["/xa.ogg"].get("server_type") == "audio/ogg"
+        ear = Listener(f"{icecast.base}/xa.ogg", 3.0).start()
+        time.sleep(0.3)
+        air({sink: [(tone(1.5, 660), "opus")]})
+        ear.stop()
+    finally:
+        sink.close()
+    assert ear.onset(660) is not None and sink.take_missed("opus") == []
+
+
 def test_silence_keeps_the_mount_up_between_programmes(icecast):
     sink = sink_for(icecast, "xa.mp3")
     try:
