@@ -8,6 +8,7 @@ Vietnamese or English (`broadcaster.i18n`) and tests can assert the key.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from broadcaster import i18n
 
 ERROR = "error"
 WARNING = "warning"
+MAX_QUOTE = 200      # characters of an operator's value quoted in a message; a key can be megabytes
 
 i18n.register({
     "severity.error": ("lỗi", "error"),
@@ -49,7 +51,20 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return i18n.tr(self.key, **self.params)
+        return i18n.tr(self.key, **{name: _bounded(value) for name, value in self.params.items()})
 
     def format(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {i18n.tr('severity.' + self.severity)}: {self.message}"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = MAX_QUOTE
+
+
+def _bounded(value: object) -> object:
+    """A parameter as a message may quote it: long text cut with an ellipsis, containers abridged."""
+    if isinstance(value, (list, tuple, dict, set)):
+        return _REPR.repr(value)
+    if isinstance(value, str) and len(value) > MAX_QUOTE:
+        return value[:MAX_QUOTE] + "…"
+    return value

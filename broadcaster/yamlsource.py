@@ -3,6 +3,12 @@
 Shared by the schedule loader and the pronunciation dictionary: both walk composed nodes rather
 than loaded values, so every value keeps the line and column an operator needs to find it. Each
 caller names its own message keys, so a missing dictionary and a missing schedule read differently.
+
+Bounded, whatever the file holds: it is read through `broadcaster.sourcefile` (regular files
+under a size limit); nesting deeper than `MAX_DEPTH` stops composing before Python's recursion
+limit would; aliases may expand to at most `MAX_EXPANDED` nodes in all (a 600-byte "billion
+laughs" bomb would otherwise build gigabytes); mapping keys must be plain scalars (a sequence
+used as a key is how such a bomb gets printed). Each breach is a problem at its line and column.
 """
 
 from __future__ import annotations
@@ -12,7 +18,84 @@ from pathlib import Path
 
 import yaml
 
+from broadcaster import i18n
 from broadcaster.problems import Location, Problem
+from broadcaster.sourcefile import SourceError, read_text
+
+MAX_DEPTH = 64              # nested collections; a schedule needs about 5
+MAX_EXPANDED = 100_000      # nodes after every alias is expanded; a big schedule has a few thousand
+
+i18n.register({
+    "file.not_regular": ("'{value}' là {kind}, không phải tệp thường", "'{value}' is a {kind}, not a regular file"),
+    "file.too_large": ("tệp '{value}' quá lớn ({size} byte; tối đa {limit} byte)",
+                       "file '{value}' is too large ({size} bytes; at most {limit})"),
+    "yaml.too_deep": ("lồng nhau quá {limit} tầng", "nested more than {limit} levels deep"),
+    "yaml.too_many_aliases": ("các bí danh (*tên) mở rộng quá {limit} phần tử",
+                              "aliases (*name) expand to more than {limit} nodes"),
+    "yaml.key_not_scalar": ("khóa phải là một giá trị đơn (chữ hoặc số), không phải danh sách hay bảng",
+                            "a key must be a single value (text or a number), not a list or a mapping"),
+})
+
+
+class _Breach(yaml.YAMLError):
+    """A bound was crossed at `mark`: the message key and its parameters."""
+
+    def __init__(self, key: str, mark, **params: object) -> None:
+        super().__init__(key)
+        self.key, self.mark, self.params = key, mark, params
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader's composer with a depth limit, an alias-expansion budget and scalar-only keys."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._expanded += self._size(node)
+            if self._expanded > MAX_EXPANDED:
+                raise _Breach("yaml.too_many_aliases", mark, limit=MAX_EXPANDED)
+            return node
+        if self._depth >= MAX_DEPTH:
+            raise _Breach("yaml.too_deep", self.peek_event().start_mark, limit=MAX_DEPTH)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._expanded += 1
+        return node
+
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise _Breach("yaml.key_not_scalar", key.start_mark)
+        return node
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes `node` stands for with its aliases expanded (memoized, no recursion)."""
+        stack = [(node, False)]
+        while stack:
+            current, children_done = stack.pop()
+            if id(current) in self._sizes:
+                continue
+            children = [] if isinstance(current, yaml.ScalarNode) else (
+                [n for pair in current.value for n in pair] if isinstance(current, yaml.MappingNode)
+                else list(current.value))
+            if children_done:
+                total = 1 + sum(self._sizes[id(c)] for c in children)
+                self._sizes[id(current)] = min(total, MAX_EXPANDED + 1)
+                continue
+            stack.append((current, True))
+            stack.extend((c, False) for c in children if id(c) not in self._sizes)
+        return self._sizes[id(node)]
 
 
 @dataclass(frozen=True)
@@ -29,16 +112,24 @@ def node_location(path: Path, node: yaml.Node) -> Location:
     return Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def compose_file(path: Path, messages: YamlMessages) -> tuple[yaml.Node | None, list[Problem]]:
-    """The file's root node (None for an empty file), or the problem that prevented reading it."""
+def compose_file(path: Path, messages: YamlMessages, limit: int) -> tuple[yaml.Node | None, list[Problem]]:
+    """The file's root node (None for an empty file), or the problem that prevented reading it.
+
+    `limit` is the largest size accepted, in bytes (see `broadcaster.sourcefile`).
+    """
     try:
-        source = path.read_text(encoding="utf-8-sig")
+        source = read_text(path, limit)
     except FileNotFoundError:
         return None, [Problem(path, 1, 1, messages.not_found)]
+    except SourceError as exc:
+        return None, [Problem(path, 1, 1, exc.key, {"value": path.name, **exc.params})]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(path, 1, 1, messages.unreadable, {"detail": str(exc)})]
+    loader = _BoundedLoader(source)
     try:
-        return yaml.compose(source, Loader=yaml.SafeLoader), []
+        return loader.get_single_node(), []
+    except _Breach as exc:
+        return None, [Problem(path, exc.mark.line + 1, exc.mark.column + 1, exc.key, exc.params)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(filter(None, [exc.context, exc.problem]))
@@ -46,3 +137,5 @@ def compose_file(path: Path, messages: YamlMessages) -> tuple[yaml.Node | None, 
         return None, [Problem(path, line, column, messages.syntax, {"detail": detail})]
     except yaml.YAMLError as exc:
         return None, [Problem(path, 1, 1, messages.syntax, {"detail": str(exc)})]
+    finally:
+        loader.dispose()

@@ -8,12 +8,13 @@ first problem: the operator fixes everything in one pass.
 from __future__ import annotations
 
 import difflib
+import time as time_module
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -30,6 +31,7 @@ from broadcaster.schedule.model import (
 from broadcaster.schedule.calendar import PUBLIC_HOLIDAYS
 from broadcaster.schedule.campaigns import parse_air_hours, parse_campaigns, warn_unreachable
 from broadcaster.text import Normalizer, load_dictionary
+from broadcaster.sourcefile import SCHEDULE_LIMIT, TEXT_LIMIT, SourceError, read_text, regular_file_problem
 from broadcaster.yamlsource import YamlMessages, compose_file, node_location
 
 WEEKDAYS = {
@@ -229,8 +231,12 @@ class _Reader:
         if not candidate.is_relative_to(folder.resolve()):
             self.report(node, "file.outside", value=raw)
             return None
-        if not candidate.is_file():
+        if not candidate.exists():
             self.report(node, "file.missing", value=raw)
+            return None
+        special = regular_file_problem(candidate)
+        if special is not None:         # a FIFO would hang the read, a device would never end
+            self.report(node, special.key, value=raw, **special.params)
             return None
         return candidate
 
@@ -246,7 +252,7 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
     command that airs one bulletin now must not wait for the whole schedule to be read aloud.
     """
     path = Path(path).absolute()
-    root, problems = compose_file(path, _MESSAGES)
+    root, problems = compose_file(path, _MESSAGES, SCHEDULE_LIMIT)
     if problems:
         return None, problems
     reader = _Reader(path)
@@ -292,7 +298,7 @@ def load_station(path: Path | str) -> Station:
     text, `history`): they act at once even when a bulletin elsewhere is slow or broken.
     """
     path = Path(path).absolute()
-    root, problems = compose_file(path, _MESSAGES)
+    root, problems = compose_file(path, _MESSAGES, SCHEDULE_LIMIT)
     if problems:
         raise ScheduleError(problems)
     reader = _Reader(path)
@@ -524,7 +530,10 @@ def _bulletin(reader: _Reader, bulletin_id: str, id_node: yaml.Node, node: yaml.
         path = reader.file(fields["text_file"][1], "text_file", folder)
         if path is not None:
             try:
-                text = path.read_text(encoding="utf-8-sig")
+                text = read_text(path, TEXT_LIMIT)
+            except SourceError as exc:
+                reader.report(fields["text_file"][1], exc.key, value=fields["text_file"][1].value, **exc.params)
+                text = None
             except UnicodeDecodeError:
                 reader.report(fields["text_file"][1], "file.not_text", value=fields["text_file"][1].value)
                 text = None
@@ -827,19 +836,46 @@ def _first_common_day(first: Slot, second: Slot) -> date | None:
     return next((d for d in candidates if first.airs_on(d) and second.airs_on(d)), None)
 
 
+TEXT_CHECK_BUDGET = 3.0     # seconds for the normalizer's warnings over every bulletin: validate stays quick
+TEXT_CHECK_PIECE = 1000     # characters checked at once: the normalizer's time grows with a line's square
+
+
+def _text_pieces(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, 0-based column, piece) covering `text`; long lines cut at a space where one is near."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        column = 0
+        while len(line) - column > TEXT_CHECK_PIECE:
+            cut = line.rfind(" ", column + TEXT_CHECK_PIECE // 2, column + TEXT_CHECK_PIECE)
+            cut = cut + 1 if cut > 0 else column + TEXT_CHECK_PIECE
+            yield number, column, line[column:cut]
+            column = cut
+        yield number, column, line[column:]
+
+
 def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], station: Station) -> None:
-    """Tokens the normalizer cannot read confidently become warnings at their place in the text."""
+    """Tokens the normalizer cannot read confidently become warnings at their place in the text.
+
+    Within `TEXT_CHECK_BUDGET` seconds: a pathological text (40,000 characters of ranges) once
+    took minutes; what is left unchecked when the budget runs out is said in one warning.
+    """
     checker = _text_checker(station)
+    deadline = time_module.monotonic() + TEXT_CHECK_BUDGET
     for bulletin in bulletins.values():
         if not bulletin.text:
             continue
-        for finding in checker(bulletin.text):
-            if bulletin.text_file:
-                where = Location(bulletin.text_file, finding.line, finding.column)
-            else:
-                where = reader.text_origins[bulletin.id].locate(reader.path, finding.line, finding.column)
-            reader.report(where, "text.unreadable", severity=WARNING, bulletin=bulletin.id,
-                          token=finding.token, reason=finding.reason)
+        for number, start, piece in _text_pieces(bulletin.text):
+            if time_module.monotonic() > deadline:
+                reader.report(bulletin.location or Location(reader.path, 1, 1), "text.check_budget",
+                              severity=WARNING, bulletin=bulletin.id, seconds=TEXT_CHECK_BUDGET)
+                return
+            for finding in checker(piece):
+                line, column = number, start + finding.column
+                if bulletin.text_file:
+                    where = Location(bulletin.text_file, line, column)
+                else:
+                    where = reader.text_origins[bulletin.id].locate(reader.path, line, column)
+                reader.report(where, "text.unreadable", severity=WARNING, bulletin=bulletin.id,
+                              token=finding.token, reason=finding.reason)
 
 
 def _text_checker(station: Station) -> Callable:
@@ -848,6 +884,11 @@ def _text_checker(station: Station) -> Callable:
 
 
 i18n.register({
+    "text.check_budget": (
+        "chưa kiểm tra hết cách đọc các bản tin trong {seconds:g} giây (dừng ở bản tin '{bulletin}'): "
+        "có đoạn văn quá dài hoặc lạ; hãy xem lại bản tin này",
+        "reading checks stopped after {seconds:g} s (at bulletin '{bulletin}'): a text is very long or "
+        "unusual; look at this bulletin"),
     "text.unreadable": (
         "bản tin '{bulletin}': chưa đọc được '{token}' ({reason}); hãy sửa hoặc thêm vào từ điển phát âm",
         "bulletin '{bulletin}': cannot read '{token}' confidently ({reason}); fix it or add it to the pronunciation dictionary"),

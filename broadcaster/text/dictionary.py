@@ -13,6 +13,7 @@ import yaml
 
 from broadcaster import i18n
 from broadcaster.problems import Problem
+from broadcaster.sourcefile import DICTIONARY_LIMIT
 from broadcaster.yamlsource import YamlMessages, compose_file, node_location
 
 _STR = "tag:yaml.org,2002:str"
@@ -52,7 +53,7 @@ def load_dictionary(path: Path) -> tuple[dict[str, str], list[Problem]]:
     warns can still use the good ones.
     """
     path = Path(path)
-    root, problems = compose_file(path, _MESSAGES)
+    root, problems = compose_file(path, _MESSAGES, DICTIONARY_LIMIT)
     if problems:
         return {}, problems
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):

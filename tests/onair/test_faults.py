@@ -107,3 +107,21 @@ def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_st
         shutil.rmtree(fallback, ignore_errors=True)
         log = folder.state / "asrun.sqlite3"
         Journal(log, default_folders(folder.state)).clear()     # what the read-only disk could not take
+
+
+def test_hostile_edits_while_running_are_errors_and_the_next_slot_airs_on_time(folder, run_station, caplog):
+    import os
+
+    from tests.schedule.test_bounds import alias_bomb
+
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(8), "play": ["a"]}])
+    station = run_station(folder.load())
+    good = folder.path.read_text(encoding="utf-8")
+    os.mkfifo(folder.folder / "fifo.txt")
+    folder.path.write_text(good.replace("bulletins:", f"bulletins:\n  ? {alias_bomb()}\n  : x"), encoding="utf-8")
+    wait_for(lambda: "aliases (*name) expand" in caplog.text, timeout=10)
+    folder.path.write_text(good.replace("bulletins:", "bulletins:\n  fifo:\n    text_file: fifo.txt"), encoding="utf-8")
+    wait_for(lambda: "is a FIFO, not a regular file" in caplog.text, timeout=10)
+    row = wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYED], timeout=20)[0]
+    assert abs((row.started - row.scheduled).total_seconds()) < 1.0
+    assert all(len(r.getMessage()) < 600 for r in caplog.records)
