@@ -1,7 +1,7 @@
 """Operator files read with bounds: regular files only, under a size limit, with a bounded read.
 
 Everything the station reads because schedule.yaml says so (the schedule itself, bulletin text
-files, the pronunciation dictionary) comes through here. A symlink to /dev/zero would otherwise
+files, the pronunciation dictionary, the secrets file) comes through here. A symlink to /dev/zero would otherwise
 be read until memory runs out, and a FIFO would make `validate` wait forever for a writer; the
 file is opened without blocking and checked with fstat on the descriptor actually read, so
 nothing can be swapped in between the check and the read.
@@ -19,6 +19,7 @@ from pathlib import Path
 SCHEDULE_LIMIT = 2 * 1024 * 1024       # schedule.yaml
 TEXT_LIMIT = 256 * 1024                 # one bulletin's text file (~40,000 Vietnamese words)
 DICTIONARY_LIMIT = 1024 * 1024          # the pronunciation dictionary
+SECRETS_LIMIT = 64 * 1024               # the streaming secrets file
 
 
 class SourceError(Exception):

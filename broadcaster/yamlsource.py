@@ -112,6 +112,15 @@ def node_location(path: Path, node: yaml.Node) -> Location:
     return Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def compose_text(source: str) -> yaml.Node | None:
+    """`yaml.compose` with this module's bounds; raises yaml.YAMLError (a breach has `.mark`)."""
+    loader = _BoundedLoader(source)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def compose_file(path: Path, messages: YamlMessages, limit: int) -> tuple[yaml.Node | None, list[Problem]]:
     """The file's root node (None for an empty file), or the problem that prevented reading it.
 

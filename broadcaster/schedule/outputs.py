@@ -26,6 +26,8 @@ import yaml
 from broadcaster import i18n
 from broadcaster.problems import Location, Problem
 from broadcaster.schedule.model import StreamSettings
+from broadcaster.sourcefile import SECRETS_LIMIT, SourceError, read_text
+from broadcaster.yamlsource import compose_text
 
 ICECAST = "icecast"
 RELAY_SCHEMES = ("http", "https", ICECAST)
@@ -273,7 +275,10 @@ def load_passwords(path: Path, where: Location | None = None) -> tuple[dict[str,
     problems: list[Problem] = []
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
-        source = path.read_text(encoding="utf-8-sig")
+        source = read_text(path, SECRETS_LIMIT)
+    except SourceError as exc:
+        at = where or Location(path, 1, 1)
+        return {}, [Problem(at.path, at.line, at.column, exc.key, {"value": str(path), **exc.params})]
     except (OSError, UnicodeDecodeError) as exc:
         at = where or Location(path, 1, 1)
         return {}, [Problem(at.path, at.line, at.column, "file.unreadable",
@@ -283,7 +288,7 @@ def load_passwords(path: Path, where: Location | None = None) -> tuple[dict[str,
         problems.append(Problem(at.path, at.line, at.column, "secrets.readable",
                                 {"value": path.name, "mode": f"{mode:04o}"}))
     try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
+        root = compose_text(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
