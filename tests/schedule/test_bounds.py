@@ -136,13 +136,17 @@ def test_the_dictionary_has_the_same_bounds(tmp_path, content, message):
     assert problems[0].format().startswith(f"{path}:{message}")
 
 
-def test_a_pathological_text_is_checked_within_the_budget(write_schedule, station_dir):
-    # 200 KB of ranges: many times the budget's worth of checking on any machine, so it must stop.
-    (station_dir / "bulletins" / "b.txt").write_text("1-" * 100_000, encoding="utf-8")
+def test_the_reading_check_stops_at_its_budget_and_says_where(write_schedule, station_dir, monkeypatch):
+    from broadcaster.schedule import loader
+
+    monkeypatch.setattr(loader, "TEXT_CHECK_BUDGET", 0.0)     # as if the texts took longer than any budget
+    (station_dir / "bulletins" / "b.txt").write_text("1-" * 20_000, encoding="utf-8")
     path = write_schedule(BASE)
     schedule, problems = check_schedule(path)
     assert schedule is not None
-    assert any(p.key == "text.check_budget" for p in problems)
+    (budget,) = [p for p in problems if p.key == "text.check_budget"]
+    assert budget.format() == (f"{path}:{line_of(path, 'tin-a:')}:3: warning: reading checks stopped after 0 s "
+                               "(at bulletin 'tin-a'): a text is very long or unusual; look at this bulletin")
 
 
 WORST = {
