@@ -24,6 +24,7 @@ from broadcaster.cli import onair as _onair  # noqa: F401,E402
 from broadcaster.cli import speech as _speech  # noqa: F401,E402
 from broadcaster.cli import report as _report  # noqa: F401,E402
 from broadcaster.cli import health as _health  # noqa: F401,E402
+from broadcaster.cli import desk as _desk  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 

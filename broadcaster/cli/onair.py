@@ -52,7 +52,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     from broadcaster.onair.daemon import Station
 
     setup_logging(logging.INFO, obj.verbose)
-    schedule = _schedule_to_air(schedule_path)
+    schedule = schedule_to_air(schedule_path)
     station = Station(schedule, output=output_spec)
     stop = threading.Event()
 
@@ -71,7 +71,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     return 0
 
 
-def _schedule_to_air(schedule_path: Path) -> Schedule:
+def schedule_to_air(schedule_path: Path) -> Schedule:
     """schedule.yaml, or, when it has errors, the last schedule that validated: never silence."""
     from broadcaster.schedule import check_schedule
     from broadcaster.schedule.snapshot import load_snapshot, snapshot_path

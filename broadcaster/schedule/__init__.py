@@ -3,11 +3,12 @@
 from broadcaster.problems import Location, Problem
 from broadcaster.schedule.loader import check_schedule, load_schedule, load_station
 from broadcaster.schedule.model import (
-    NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
-    Station,
+    DEFAULT_DESK_LISTEN, NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot,
+    SpeechSettings, Station,
 )
 
 __all__ = [
-    "NO_JINGLE", "Bulletin", "DateRange", "Location", "Priority", "Problem", "ProgrammeSettings",
-    "Schedule", "Slot", "SpeechSettings", "Station", "check_schedule", "load_schedule", "load_station",
+    "DEFAULT_DESK_LISTEN", "NO_JINGLE", "Bulletin", "DateRange", "Location", "Priority", "Problem",
+    "ProgrammeSettings", "Schedule", "Slot", "SpeechSettings", "Station", "check_schedule", "load_schedule",
+    "load_station",
 ]

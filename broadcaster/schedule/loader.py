@@ -25,7 +25,7 @@ from broadcaster.schedule import messages as _messages  # noqa: F401  (registers
 from broadcaster.problems import ERROR, WARNING, Location, Problem
 from broadcaster.schedule import outputs
 from broadcaster.schedule.model import (
-    NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
+    DEFAULT_DESK_LISTEN, NO_JINGLE, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
     Station,
 )
 from broadcaster.schedule.calendar import PUBLIC_HOLIDAYS
@@ -49,7 +49,7 @@ REQUIRED_TOP_KEYS = ("station", "bulletins", "slots")
 TOP_KEYS = REQUIRED_TOP_KEYS + ("campaigns",)
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
                 "programme", "state_dir", "catch_up", "prerender", "pronunciations",
-                "outputs", "zones", "stream", "secrets", "relay_gap", "relay_notice", "air_hours", "metrics")
+                "outputs", "zones", "stream", "secrets", "relay_gap", "relay_notice", "air_hours", "metrics", "desk")
 METRICS_KEYS = ("listen",)
 SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
@@ -387,10 +387,32 @@ def _station(reader: _Reader, entry, folder: Path) -> Station | None:
         settings["outputs"] = tuple(_output_spec(spec, folder) for spec in settings["outputs"])
         settings["output"] = _output_spec(settings.get("output", "default"), folder)
 
-    settings = {k: v for k, v in settings.items() if v is not None}
+    if "desk" in fields:
+        settings["desk_listen"] = _desk_listen(reader, fields["desk"][1])
+
+    settings = {k: v for k, v in settings.items() if v is not None or k == "desk_listen"}
     if "jingles" in settings:
         settings["jingles"] = {k: v for k, v in settings["jingles"].items() if v is not None}
     return Station(name=name or "", timezone=timezone, state_dir=state_dir, **settings)
+
+
+def _desk_listen(reader: _Reader, node: yaml.Node) -> str | None:
+    """`desk: false` turns the operator desk off; `desk: {listen: HOST:PORT}` moves it."""
+    if isinstance(node, yaml.ScalarNode) and not reader.is_null(node):
+        enabled = reader.boolean(node, "desk")
+        return DEFAULT_DESK_LISTEN if enabled or enabled is None else None
+    if not reader.mapping(node, "desk"):
+        return DEFAULT_DESK_LISTEN
+    fields = reader.items(node, "station.desk", ("listen",))
+    if "listen" not in fields:
+        return DEFAULT_DESK_LISTEN
+    raw = reader.text(fields["listen"][1], "listen")
+    if raw is None:
+        return DEFAULT_DESK_LISTEN
+    if parse_listen(raw) is None:
+        reader.report(fields["listen"][1], "desk.listen_invalid", value=raw)
+        return DEFAULT_DESK_LISTEN
+    return raw.strip()
 
 
 def _output_spec(raw: str, folder: Path) -> str:

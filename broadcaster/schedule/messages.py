@@ -3,6 +3,9 @@
 from broadcaster import i18n
 
 i18n.register({
+    "desk.listen_invalid": (
+        "địa chỉ bàn điều khiển '{value}' không hợp lệ; viết dạng MÁY:CỔNG, ví dụ 127.0.0.1:8080",
+        "desk address '{value}' is not valid; write HOST:PORT, e.g. 127.0.0.1:8080"),
     "schedule.not_found": (
         "không tìm thấy tệp lịch phát", "schedule file not found"),
     "schedule.unreadable": (

@@ -37,6 +37,7 @@ class Priority(enum.IntEnum):
 
 
 NO_JINGLE = "none"
+DEFAULT_DESK_LISTEN = "127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Station:
                          "Xin bà con vui lòng chờ trong giây lát.")   # spoken in the offline voice
     air_hours: tuple[tuple[time, time], ...] = ()   # when make-ups may air: (first, last) pairs
     metrics_listen: tuple[str, int] | None = None   # station.metrics.listen: (host, port) of /metrics
+    desk_listen: str | None = DEFAULT_DESK_LISTEN   # HOST:PORT of the operator desk; None = off
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from broadcaster.problems import Location
 from broadcaster.schedule.campaigns import Campaign, Target
 from broadcaster.schedule.model import (
-    Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings, Station,
-    StreamSettings,
+    DEFAULT_DESK_LISTEN, Bulletin, DateRange, Priority, ProgrammeSettings, Schedule, Slot, SpeechSettings,
+    Station, StreamSettings,
 )
 from broadcaster.schedule.outputs import load_passwords
 
@@ -109,6 +109,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
             "relay_notice": station.relay_notice,
             "air_hours": [[a.isoformat(), b.isoformat()] for a, b in station.air_hours],
             "metrics_listen": list(station.metrics_listen) if station.metrics_listen else None,
+            "desk_listen": station.desk_listen,
         },
         "bulletins": [
             {"id": b.id, "title": b.title, "text": b.text,
@@ -154,6 +155,7 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
         relay_notice=st["relay_notice"],
         air_hours=tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in st["air_hours"]),
         metrics_listen=tuple(st["metrics_listen"]) if st.get("metrics_listen") else None,
+        desk_listen=st.get("desk_listen", DEFAULT_DESK_LISTEN),
     )
     bulletins = {
         b["id"]: Bulletin(id=b["id"], title=b["title"], text=b["text"], text_file=_path(b["text_file"]),

@@ -1,0 +1,224 @@
+"""The desk's HTTP API under /api/: the same operations and rules as the pages, JSON in and out.
+
+Bulletins and slots use exactly schedule.yaml's keys. Reads answer with an `ETag` (the version
+of the files read); changes to an existing item need it back in `If-Match`, so a script never
+overwrites an edit it has not seen. Refusals answer 4xx with `{"error": ..., "problems": [...]}`,
+the problems being the loader's (file, line, column, field, message).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Body, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from broadcaster import i18n
+from broadcaster.desk import exports
+from broadcaster.desk.app import Principal, desk_of, require
+from broadcaster.desk.store import DeskError
+
+router = APIRouter(prefix="/api", tags=["desk"])
+
+
+def _expected(request: Request) -> str:
+    value = request.headers.get("if-match")
+    if not value:
+        raise DeskError(428, i18n.tr("desk.version_required"))
+    return value.strip().removeprefix("W/").strip('"')
+
+
+def _tagged(body, version: str, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"ETag": f'"{version}"'})
+
+
+def _saved(saved, body: dict | None = None, status: int = 200) -> JSONResponse:
+    return _tagged({**(body or {}), "version": saved.version, "warnings": saved.warnings}, saved.version, status)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, who: Principal = require("xem")) -> dict:
+    return request.app.openapi()
+
+
+@router.get("/status")
+def status(request: Request, who: Principal = require("xem")) -> dict:
+    """What is on air, what comes next, the station's health, and whether it has taken the last edit."""
+    return desk_of(request).status()
+
+
+@router.get("/agenda")
+def agenda(request: Request, days: int = 1, who: Principal = require("xem")) -> list[dict]:
+    return desk_of(request).agenda(days=max(1, min(days, 31)))
+
+
+@router.get("/bulletins")
+def list_bulletins(request: Request, q: str = "", who: Principal = require("xem")):
+    items, version = desk_of(request).bulletins(q)
+    return _tagged(items, version)
+
+
+@router.post("/bulletins", status_code=201)
+def create_bulletin(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")):
+    bulletin_id = body.get("id")
+    if not isinstance(bulletin_id, str):
+        raise DeskError(400, i18n.tr("desk.bad_name", kind="bulletin", value=bulletin_id))
+    saved = desk_of(request).save_bulletin(who.actor, bulletin_id, body, None, create=True)
+    return _saved(saved, {"id": bulletin_id}, 201)
+
+
+@router.get("/bulletins/{bulletin_id}")
+def get_bulletin(request: Request, bulletin_id: str, who: Principal = require("xem")):
+    item, version = desk_of(request).bulletin(bulletin_id)
+    return _tagged(item, version)
+
+
+@router.put("/bulletins/{bulletin_id}")
+def put_bulletin(request: Request, bulletin_id: str, body: dict = Body(...), who: Principal = require("bien-tap")):
+    saved = desk_of(request).save_bulletin(who.actor, bulletin_id, body, _expected(request), create=False)
+    return _saved(saved, {"id": bulletin_id})
+
+
+@router.delete("/bulletins/{bulletin_id}")
+def delete_bulletin(request: Request, bulletin_id: str, who: Principal = require("bien-tap")):
+    return _saved(desk_of(request).delete_bulletin(who.actor, bulletin_id, _expected(request)))
+
+
+@router.post("/bulletins/{bulletin_id}/audio", status_code=201)
+def upload_audio(request: Request, bulletin_id: str, file: UploadFile, who: Principal = require("bien-tap")):
+    """Store a recording (MP3/WAV/M4A/OGG) and make the bulletin an `audio:` bulletin (new or existing)."""
+    desk = desk_of(request)
+    relative = desk.upload(who.actor, bulletin_id, file.file, file.filename or "")
+    exists = any(b["id"] == bulletin_id for b in desk.bulletins()[0])
+    fields = {"title": bulletin_id, "audio": relative}
+    if exists:
+        current, version = desk.bulletin(bulletin_id)
+        fields = {k: v for k, v in current.items() if k not in ("text", "text_file", "audio")} | fields
+        fields["title"] = current.get("title", bulletin_id)
+        saved = desk.save_bulletin(who.actor, bulletin_id, fields, request.headers.get("if-match", version)
+                                   .strip('"'), create=False)
+    else:
+        saved = desk.save_bulletin(who.actor, bulletin_id, fields, None, create=True)
+    return _saved(saved, {"id": bulletin_id, "audio": relative}, 201)
+
+
+@router.get("/slots")
+def list_slots(request: Request, who: Principal = require("xem")):
+    items, version = desk_of(request).slots()
+    return _tagged(items, version)
+
+
+@router.post("/slots", status_code=201)
+def create_slot(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")):
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise DeskError(400, i18n.tr("desk.bad_name", kind="slot", value=name))
+    return _saved(desk_of(request).save_slot(who.actor, name, body, None, create=True), {"name": name}, 201)
+
+
+@router.get("/slots/{name}")
+def get_slot(request: Request, name: str, who: Principal = require("xem")):
+    item, version = desk_of(request).slot(name)
+    return _tagged(item, version)
+
+
+@router.put("/slots/{name}")
+def put_slot(request: Request, name: str, body: dict = Body(...), who: Principal = require("bien-tap")):
+    saved = desk_of(request).save_slot(who.actor, name, body, _expected(request), create=False)
+    return _saved(saved, {"name": body.get("name", name)})
+
+
+@router.delete("/slots/{name}")
+def delete_slot(request: Request, name: str, who: Principal = require("bien-tap")):
+    return _saved(desk_of(request).delete_slot(who.actor, name, _expected(request)))
+
+
+@router.post("/play")
+def play(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")) -> dict:
+    """Air a bulletin or slot now, by its level (`{"target": ID_OR_SLOT}`)."""
+    return desk_of(request).play(who.actor, body.get("target"))
+
+
+@router.post("/stop")
+def stop(request: Request, who: Principal = require("bien-tap")) -> dict:
+    return desk_of(request).stop(who.actor)
+
+
+@router.post("/emergency")
+def emergency(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")) -> dict:
+    """Cut in at once with `{"text": ...}` or `{"bulletin": ID}` (optional `"title"`)."""
+    return desk_of(request).emergency(who.actor, body.get("text"), body.get("bulletin"), body.get("title"))
+
+
+@router.get("/history")
+def history(request: Request, who: Principal = require("xem"), format: str = "json", slot: str = "",
+            status: str = ""):
+    """The as-run log; `?from=YYYY-MM-DD&to=YYYY-MM-DD`, `format=json|csv|xlsx`."""
+    first, last = request.query_params.get("from"), request.query_params.get("to")
+    rows = desk_of(request).history(first, last, slot, status)
+    name = f"nhat-ky-{first or 'dau'}-{last or date.today().isoformat()}"
+    if format == "csv":
+        return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if format == "xlsx":
+        return Response(exports.to_xlsx(rows, "nhat-ky"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return rows
+
+
+@router.get("/audit")
+def audit(request: Request, limit: int = 200, who: Principal = require("quan-tri")) -> list[dict]:
+    return desk_of(request).accounts.audit_trail(max(1, min(limit, 5000)))
+
+
+@router.get("/versions")
+def versions(request: Request, who: Principal = require("xem")) -> list[dict]:
+    return desk_of(request).versions()
+
+
+@router.post("/versions/{version_id}/restore")
+def restore(request: Request, version_id: str, who: Principal = require("bien-tap")):
+    return _saved(desk_of(request).restore(who.actor, version_id, _expected(request)))
+
+
+@router.post("/spoken")
+def spoken(request: Request, body: dict = Body(...), who: Principal = require("xem")) -> dict:
+    """The spoken form of `{"text": ...}` and every token the normalizer is unsure of."""
+    return desk_of(request).spoken(str(body.get("text") or ""))
+
+
+@router.post("/preview")
+def preview(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")) -> dict:
+    """Render a bulletin (saved or as edited) exactly as it will air; returns the WAV's address."""
+    path = desk_of(request).preview(who.actor, body)
+    return {"url": f"/api/preview/{path.name}"}
+
+
+@router.get("/preview/{name}")
+def preview_file(request: Request, name: str, who: Principal = require("xem")):
+    return FileResponse(desk_of(request).preview_file(name), media_type="audio/wav")
+
+
+@router.get("/users")
+def users(request: Request, who: Principal = require("quan-tri")) -> list[dict]:
+    return desk_of(request).accounts.users()
+
+
+@router.post("/users", status_code=201)
+def add_user(request: Request, body: dict = Body(...), who: Principal = require("quan-tri")) -> dict:
+    accounts = desk_of(request).accounts
+    user = accounts.add(str(body.get("name") or ""), str(body.get("role") or ""), str(body.get("password") or ""))
+    accounts.audit(who.user.name, who.address, "user.add", user.name, "ok", user.role)
+    return {"name": user.name, "role": user.role}
+
+
+@router.post("/users/{name}/token", status_code=201)
+def new_token(request: Request, name: str, who: Principal = require("xem")) -> dict:
+    """A new API token (shown once). Admins may make one for anyone, others only for themselves."""
+    if name != who.user.name and not who.user.may("quan-tri"):
+        raise DeskError(403, i18n.tr("desk.forbidden", role=who.user.role))
+    accounts = desk_of(request).accounts
+    token = accounts.new_token(name)
+    accounts.audit(who.user.name, who.address, "user.token", name, "ok")
+    return {"name": name, "token": token}

@@ -1,0 +1,363 @@
+"""The desk's pages: server-rendered Jinja2, usable without JavaScript; htmx adds the live parts.
+
+Each route parses a form, checks the role, calls one `Desk` method and renders a template. A
+refused save re-renders the form with each problem beside its field and, for a stale edit, the
+current content from disk. Form values are turned into schedule.yaml's keys here; defaults the
+file did not spell out stay unspelled, so saving an untouched form changes no byte.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from broadcaster import i18n
+from broadcaster.desk.accounts import ROLES
+from broadcaster.desk.app import COOKIE, LOGIN_COOKIE, Principal, address, desk_of, require, sign
+from broadcaster.desk.service import HISTORY_PAGE, LEVELS
+from broadcaster.desk.store import DeskError
+
+router = APIRouter(include_in_schema=False)
+WEEKDAYS = ("t2", "t3", "t4", "t5", "t6", "t7", "cn")
+SPLIT = re.compile(r"[,;\s]+")
+
+
+def render(request: Request, template: str, principal: Principal | None, code: int = 200, **context):
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"principal": principal, "levels": LEVELS, **context}, status_code=code)
+
+
+def _list(value: str) -> list[str]:
+    return [v for v in SPLIT.split(value or "") if v]
+
+
+def _unless_default(original: dict, key: str, value, default):
+    """`value`, or None (key left out) when it is the default and the file did not spell it."""
+    return None if value == default and key not in original else value
+
+
+# -- log-in -------------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request):
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, csrf=token)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request):
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if not expected or form.get("csrf") != expected:
+        raise DeskError(403, i18n.tr("desk.csrf"))
+    desk = desk_of(request)
+    name = str(form.get("name") or "")
+    try:
+        session, session_id = desk.accounts.login(name, str(form.get("password") or ""), address(request))
+    except DeskError as exc:
+        desk.accounts.audit(name, address(request), "login", name, f"refused {exc.status}")
+        return render(request, "login.html", None, exc.status, csrf=expected, error=str(exc), name=name)
+    desk.accounts.audit(name, address(request), "login", name, "ok")
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, sign(request.app.state.secret, session_id), httponly=True, samesite="strict",
+                        max_age=int(session.expires - desk.accounts.clock()),
+                        secure=request.url.scheme == "https")
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, who: Principal = require("xem", page=True)):
+    from broadcaster.desk.app import unsign
+
+    session_id = unsign(request.app.state.secret, request.cookies.get(COOKIE, ""))
+    if session_id:
+        desk_of(request).accounts.logout(session_id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# -- now ----------------------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def now_page(request: Request, who: Principal = require("xem", page=True)):
+    return render(request, "now.html", who, status=desk_of(request).status(), agenda=desk_of(request).agenda())
+
+
+@router.get("/live", response_class=HTMLResponse)
+def live(request: Request, who: Principal = require("xem", page=True)):
+    return render(request, "live.html", who, status=desk_of(request).status(), agenda=desk_of(request).agenda())
+
+
+# -- bulletins ----------------------------------------------------------------------------------
+@router.get("/bulletins", response_class=HTMLResponse)
+def bulletins_page(request: Request, q: str = "", who: Principal = require("xem", page=True)):
+    items, _ = desk_of(request).bulletins(q)
+    return render(request, "bulletins.html", who, bulletins=items, q=q)
+
+
+def _jingles(request: Request) -> list[str]:
+    schedule, _ = desk_of(request).schedule()
+    return sorted(schedule.station.jingles) if schedule else []
+
+
+@router.get("/bulletins/new", response_class=HTMLResponse)
+def new_bulletin(request: Request, who: Principal = require("bien-tap", page=True)):
+    return render(request, "bulletin.html", who, bulletin={"id": "", "text": ""}, version="", create=True,
+                  jingles=_jingles(request), problems=[])
+
+
+@router.get("/bulletins/{bulletin_id}", response_class=HTMLResponse)
+def bulletin_page(request: Request, bulletin_id: str, who: Principal = require("xem", page=True)):
+    item, version = desk_of(request).bulletin(bulletin_id)
+    return render(request, "bulletin.html", who, bulletin=item, version=version, create=False,
+                  jingles=_jingles(request), problems=[], saved=request.query_params.get("saved"))
+
+
+def _bulletin_fields(form, original: dict) -> dict:
+    fields = {"id": str(form.get("id") or "").strip(), "title": str(form.get("title") or "").strip() or None}
+    text = str(form.get("text") or "").replace("\r\n", "\n")
+    if text.strip():
+        fields["text"] = text
+    elif original.get("audio"):
+        fields["audio"] = original["audio"]
+    fields["priority"] = _unless_default(original, "priority", str(form.get("priority") or "normal"), "normal")
+    repeat = str(form.get("repeat") or "1").strip()
+    repeat_value = int(repeat) if repeat.isdigit() else repeat
+    fields["repeat"] = _unless_default(original, "repeat", repeat_value, 1)
+    for key in ("intro", "outro"):
+        fields[key] = str(form.get(key) or "") or None
+    return fields
+
+
+@router.post("/bulletins/save", response_class=HTMLResponse)
+async def save_bulletin(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk = desk_of(request)
+    create = form.get("create") == "1"
+    original = {} if create else desk.bulletin(str(form.get("original_id") or ""))[0]
+    fields = _bulletin_fields(form, original)
+    bulletin_id = fields["id"]
+    version = str(form.get("version") or "") or None
+    try:
+        upload = form.get("audio_file")
+        if upload is not None and getattr(upload, "filename", ""):
+            fields.pop("text", None)
+            fields["audio"] = desk.upload(who.actor, bulletin_id, upload.file, upload.filename)
+        saved = desk.save_bulletin(who.actor, bulletin_id, fields, version, create=create)
+    except DeskError as exc:
+        current, current_version = ({**fields}, version)
+        if exc.status == 409 and not create:
+            current, current_version = desk.bulletin(bulletin_id)   # show what is on disk now
+        return render(request, "bulletin.html", who, exc.status, bulletin={**current, "id": bulletin_id},
+                      version=current_version or "", create=create, jingles=_jingles(request),
+                      problems=exc.problems, error=str(exc))
+    return RedirectResponse(f"/bulletins/{quote(bulletin_id)}?saved=1", status_code=303)
+
+
+@router.post("/bulletins/{bulletin_id}/delete")
+async def delete_bulletin(request: Request, bulletin_id: str, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk_of(request).delete_bulletin(who.actor, bulletin_id, str(form.get("version") or ""))
+    return RedirectResponse("/bulletins", status_code=303)
+
+
+@router.post("/spoken", response_class=HTMLResponse)
+async def spoken(request: Request, who: Principal = require("xem", page=True)):
+    text = str((await request.form()).get("text") or "").replace("\r\n", "\n")
+    result = desk_of(request).spoken(text)
+    return render(request, "spoken.html", who, lines=_marked(text, result["findings"]), **result)
+
+
+def _marked(text: str, findings: list[dict]) -> list[list[tuple[str, str | None]]]:
+    """Each source line cut into (piece, reason-or-None), so the template marks unsure tokens."""
+    lines = []
+    by_line: dict[int, list[dict]] = {}
+    for finding in findings:
+        by_line.setdefault(finding["line"], []).append(finding)
+    for number, line in enumerate(text.split("\n"), start=1):
+        pieces, at = [], 0
+        for finding in sorted(by_line.get(number, []), key=lambda f: f["column"]):
+            start = finding["column"] - 1
+            if start < at:
+                continue
+            end = start + len(finding["token"])
+            pieces += [(line[at:start], None), (line[start:end], finding["reason"])]
+            at = end
+        pieces.append((line[at:], None))
+        lines.append(pieces)
+    return lines
+
+
+@router.post("/listen", response_class=HTMLResponse)
+async def listen(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    original = {}
+    if form.get("original_id"):
+        original = desk_of(request).bulletin(str(form.get("original_id")))[0]
+    try:
+        path = desk_of(request).preview(who.actor, _bulletin_fields(form, original))
+    except DeskError as exc:
+        return render(request, "listen.html", who, error=str(exc))
+    return render(request, "listen.html", who, url=f"/api/preview/{path.name}")
+
+
+# -- slots --------------------------------------------------------------------------------------
+@router.get("/slots", response_class=HTMLResponse)
+def slots_page(request: Request, who: Principal = require("xem", page=True)):
+    items, _ = desk_of(request).slots()
+    return render(request, "slots.html", who, slots=items)
+
+
+def _slot_form(request: Request, who, slot: dict, version: str, create: bool, code: int = 200, **extra):
+    bulletins, _ = desk_of(request).bulletins()
+    return render(request, "slot.html", who, code, slot=slot, version=version, create=create,
+                  weekdays=WEEKDAYS, bulletin_ids=[b["id"] for b in bulletins], problems=extra.pop("problems", []),
+                  **extra)
+
+
+@router.get("/slots/new", response_class=HTMLResponse)
+def new_slot(request: Request, who: Principal = require("bien-tap", page=True)):
+    return _slot_form(request, who, {"name": "", "play": []}, "", True)
+
+
+@router.get("/slots/edit", response_class=HTMLResponse)
+def slot_page(request: Request, name: str, who: Principal = require("xem", page=True)):
+    item, version = desk_of(request).slot(name)
+    return _slot_form(request, who, item, version, False, saved=request.query_params.get("saved"))
+
+
+def _slot_fields(form, original: dict) -> dict:
+    at = _list(str(form.get("at") or ""))
+    days = [d for d in WEEKDAYS if form.get(f"day_{d}")]
+    original_days = original.get("days")
+    if original_days and set(map(str, original_days)) == set(days) and len(days) == len(original_days):
+        days = list(original_days)         # same days as written (t2 or mon): keep the file's spelling
+    fields = {
+        "name": str(form.get("name") or "").strip(),
+        "at": (at[0] if len(at) == 1 and not isinstance(original.get("at"), list) else at) or None,
+        "days": days or None,
+        "dates": _list(str(form.get("dates") or "")) or None,
+        "from": str(form.get("from") or "").strip() or None,
+        "until": str(form.get("until") or "").strip() or None,
+        "except": _list(str(form.get("except") or "")) or None,
+        "enabled": _unless_default(original, "enabled", bool(form.get("enabled")), True),
+        "play": [str(v) for v in form.getlist("play") if str(v).strip()] or _list(str(form.get("play_text") or "")),
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@router.post("/slots/save", response_class=HTMLResponse)
+async def save_slot(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk = desk_of(request)
+    create = form.get("create") == "1"
+    original_name = str(form.get("original_name") or "")
+    original = {} if create else desk.slot(original_name)[0]
+    fields = _slot_fields(form, original)
+    version = str(form.get("version") or "") or None
+    try:
+        desk.save_slot(who.actor, fields["name"] if create else original_name, fields, version, create=create)
+    except DeskError as exc:
+        current, current_version = fields, version
+        if exc.status == 409 and not create:
+            current, current_version = desk.slot(original_name)
+        return _slot_form(request, who, current, current_version or "", create, exc.status,
+                          problems=exc.problems, error=str(exc), original_name=original_name)
+    return RedirectResponse(f"/slots/edit?name={quote(fields['name'])}&saved=1", status_code=303)
+
+
+@router.post("/slots/delete")
+async def delete_slot(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk_of(request).delete_slot(who.actor, str(form.get("name") or ""), str(form.get("version") or ""))
+    return RedirectResponse("/slots", status_code=303)
+
+
+# -- play now / emergency -----------------------------------------------------------------------
+@router.get("/onair", response_class=HTMLResponse)
+def onair_page(request: Request, who: Principal = require("xem", page=True)):
+    bulletins, _ = desk_of(request).bulletins()
+    slots, _ = desk_of(request).slots()
+    return render(request, "onair.html", who, bulletins=bulletins, slots=slots)
+
+
+@router.post("/onair", response_class=HTMLResponse)
+async def onair_action(request: Request, who: Principal = require("bien-tap", page=True)):
+    """First post: the confirmation step. Second post (confirm=1): the request goes to the station."""
+    form = await request.form()
+    action = str(form.get("action") or "")
+    values = {k: str(form.get(k) or "") for k in ("target", "text", "bulletin")}
+    if form.get("confirm") != "1":
+        return render(request, "confirm.html", who, action=action, **values)
+    desk = desk_of(request)
+    if action == "play":
+        reply = desk.play(who.actor, values["target"])
+    elif action == "stop":
+        reply = desk.stop(who.actor)
+    else:
+        reply = desk.emergency(who.actor, values["text"], values["bulletin"])
+    bulletins, _ = desk.bulletins()
+    slots, _ = desk.slots()
+    return render(request, "onair.html", who, bulletins=bulletins, slots=slots,
+                  sent=str(reply.get("message") or reply.get("key") or "ok"))
+
+
+# -- as-run log ---------------------------------------------------------------------------------
+@router.get("/history", response_class=HTMLResponse)
+def history_page(request: Request, who: Principal = require("xem", page=True), slot: str = "", status: str = ""):
+    first = request.query_params.get("from") or None
+    last = request.query_params.get("to") or None
+    rows = desk_of(request).history(first, last, slot, status, limit=HISTORY_PAGE)
+    slots, _ = desk_of(request).slots()
+    return render(request, "history.html", who, rows=rows, first=first or "", last=last or "", slot=slot,
+                  status=status, slot_names=[s.get("name") for s in slots], cap=HISTORY_PAGE,
+                  statuses=("played", "late", "missed", "failed", "interrupted", "playing"))
+
+
+# -- users, audit trail, versions ---------------------------------------------------------------
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, who: Principal = require("xem", page=True)):
+    return _admin(request, who)
+
+
+def _admin(request: Request, who: Principal, **extra):
+    desk = desk_of(request)
+    _, version = desk.document()
+    return render(request, "admin.html", who, users=desk.accounts.users() if who.user.may("quan-tri") else [],
+                  audit=desk.accounts.audit_trail(200) if who.user.may("quan-tri") else [],
+                  versions=desk.versions()[:100], version=version, roles=ROLES, **extra)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+async def add_user(request: Request, who: Principal = require("quan-tri", page=True)):
+    form = await request.form()
+    accounts = desk_of(request).accounts
+    user = accounts.add(str(form.get("name") or ""), str(form.get("role") or ""), str(form.get("password") or ""))
+    accounts.audit(who.user.name, who.address, "user.add", user.name, "ok", user.role)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/token", response_class=HTMLResponse)
+async def new_token(request: Request, who: Principal = require("xem", page=True)):
+    form = await request.form()
+    name = str(form.get("name") or who.user.name)
+    if name != who.user.name and not who.user.may("quan-tri"):
+        raise DeskError(403, i18n.tr("desk.forbidden", role=who.user.role))
+    accounts = desk_of(request).accounts
+    token = accounts.new_token(name)
+    accounts.audit(who.user.name, who.address, "user.token", name, "ok")
+    return _admin(request, who, token=token, token_user=name)
+
+
+@router.post("/admin/restore", response_class=HTMLResponse)
+async def restore(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk_of(request).restore(who.actor, str(form.get("version_id") or ""), str(form.get("version") or ""))
+    return _admin(request, who, restored=True)

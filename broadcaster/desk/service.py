@@ -1,0 +1,375 @@
+"""The desk's operations: one function per thing an operator can do, shared by pages and API.
+
+Where it sits: routes (pages and /api/) parse a request, check the role and call one method of
+`Desk`; nothing else decides anything. `Desk` is a client of the station like the CLI: it
+reads and edits files through `ScheduleStore`, asks the running daemon through the control
+socket, and reads the as-run log. It keeps no copy of the station's state that could drift,
+only parse caches keyed by the files' size and modification time. Every change and every
+play/stop/emergency request is written to the audit trail with who, when and from where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from broadcaster import i18n
+from broadcaster.asrun import AsRunLog, log_path
+from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
+from broadcaster.desk.accounts import Accounts, User
+from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, sha256
+from broadcaster.errors import OnAirError
+from broadcaster.occurrences import occurrences
+from broadcaster.onair.control import send_request, socket_path
+from broadcaster.schedule import Schedule, check_schedule
+from broadcaster.schedule.loader import BULLETIN_KEYS, SLOT_KEYS
+
+log = logging.getLogger(__name__)
+
+STATUS_TIMEOUT = 2.0          # the page polls every 2 s; a busy daemon must not pile requests up
+REQUEST_TIMEOUT = 10.0
+PREVIEW_DIR = "desk-preview"
+PREVIEW_KEEP = 50
+HISTORY_PAGE = 1000           # rows shown on the page; exports carry every row of the range
+LEVELS = ("normal", "priority", "emergency")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: the user and the address the request came from (for the audit trail)."""
+
+    user: User
+    address: str
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class Desk:
+    """Everything the desk does, for one station. Thread-safe: routes run in a thread pool."""
+
+    def __init__(self, schedule_path: Path, state_dir: Path, accounts: Accounts, *,
+                 upload_limit: int = 50 * 1024 * 1024) -> None:
+        self.schedule_path = Path(schedule_path).absolute()
+        self.state_dir = Path(state_dir)
+        self.accounts = accounts
+        self.store = ScheduleStore(self.schedule_path, self.state_dir)
+        self.upload_limit = upload_limit
+        self._lock = threading.Lock()
+        self._doc_cache: tuple | None = None          # (files, their stat key, document, version)
+        self._schedule_cache: tuple | None = None     # (files, their stat key, schedule, problems)
+
+    # -- reading the files (cached by stat) ----------------------------------------------------
+    def _stat_key(self, paths) -> tuple:
+        key = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+                key.append((str(path), st.st_mtime_ns, st.st_size))
+            except OSError:
+                key.append((str(path), None, None))
+        return tuple(key)
+
+    def document(self) -> tuple[Any, str]:
+        """schedule.yaml as ruamel data (as written) and the version a page must send back to save."""
+        with self._lock:
+            cached = self._doc_cache
+        if cached is not None and self._stat_key(cached[0]) == cached[1]:
+            return cached[2], cached[3]
+        _, document, raw = self.store.load()
+        files = [self.schedule_path] + [self.store.folder / f for f in self.store.text_files(document)]
+        key = self._stat_key(files)
+        version = self.store.version(document, raw)
+        with self._lock:
+            self._doc_cache = (files, key, document, version)
+        return document, version
+
+    def schedule(self) -> tuple[Schedule | None, list]:
+        """The schedule as the loader reads it (None while the file has errors) and its problems."""
+        with self._lock:
+            cached = self._schedule_cache
+        if cached is not None and self._stat_key(cached[0]) == cached[1]:
+            return cached[2], cached[3]
+        schedule, problems = check_schedule(self.schedule_path)
+        files = list(schedule.source_files()) if schedule else [self.schedule_path]
+        with self._lock:
+            self._schedule_cache = (files, self._stat_key(files), schedule, problems)
+        return schedule, problems
+
+    def _text_of(self, entry: dict) -> str | None:
+        if isinstance(entry.get("text_file"), str):
+            raw = self.store.read_text(str(entry["text_file"]))
+            return raw.decode("utf-8-sig", errors="replace") if raw is not None else None
+        return str(entry["text"]) if "text" in entry else None
+
+    # -- bulletins -----------------------------------------------------------------------------
+    def bulletins(self, query: str = "") -> tuple[list[dict], str]:
+        document, version = self.document()
+        found = []
+        needle = query.strip().lower()
+        for bulletin_id, entry in (document.get("bulletins") or {}).items():
+            item = self._bulletin_json(str(bulletin_id), entry)
+            if needle and needle not in " ".join(str(item.get(k, "")) for k in ("id", "title", "text")).lower():
+                continue
+            found.append(item)
+        return found, version
+
+    def _bulletin_json(self, bulletin_id: str, entry: Any) -> dict:
+        item: dict[str, Any] = {"id": bulletin_id}
+        if isinstance(entry, dict):
+            item.update({k: _jsonable(v) for k, v in entry.items() if k in BULLETIN_KEYS})
+            text = self._text_of(entry)
+            if text is not None:
+                item["text"] = text
+        return item
+
+    def bulletin(self, bulletin_id: str) -> tuple[dict, str]:
+        check_name(bulletin_id, kind="bulletin")
+        document, version = self.document()
+        bulletins = document.get("bulletins") or {}
+        if bulletin_id not in bulletins:
+            raise DeskError(404, i18n.tr("desk.not_found", kind="bulletin", name=bulletin_id))
+        return self._bulletin_json(bulletin_id, bulletins[bulletin_id]), version
+
+    def save_bulletin(self, actor: Actor, bulletin_id: str, fields: dict, expected: str | None,
+                      create: bool) -> Saved:
+        return self._change(actor, "bulletin.create" if create else "bulletin.edit", bulletin_id,
+                            lambda: self.store.save_bulletin(bulletin_id, fields, who=actor.user.name,
+                                                             expected=expected, create=create))
+
+    def delete_bulletin(self, actor: Actor, bulletin_id: str, expected: str | None) -> Saved:
+        return self._change(actor, "bulletin.delete", bulletin_id,
+                            lambda: self.store.delete_bulletin(bulletin_id, who=actor.user.name, expected=expected))
+
+    # -- slots ---------------------------------------------------------------------------------
+    def slots(self) -> tuple[list[dict], str]:
+        document, version = self.document()
+        return [self._slot_json(s) for s in document.get("slots") or [] if isinstance(s, dict)], version
+
+    @staticmethod
+    def _slot_json(entry: dict) -> dict:
+        return {k: _jsonable(v) for k, v in entry.items() if k in SLOT_KEYS}
+
+    def slot(self, name: str) -> tuple[dict, str]:
+        check_name(name, kind="slot")
+        slots, version = self.slots()
+        for item in slots:
+            if item.get("name") == name:
+                return item, version
+        raise DeskError(404, i18n.tr("desk.not_found", kind="slot", name=name))
+
+    def save_slot(self, actor: Actor, name: str, fields: dict, expected: str | None, create: bool) -> Saved:
+        return self._change(actor, "slot.create" if create else "slot.edit", name,
+                            lambda: self.store.save_slot(name, fields, who=actor.user.name,
+                                                         expected=expected, create=create))
+
+    def delete_slot(self, actor: Actor, name: str, expected: str | None) -> Saved:
+        return self._change(actor, "slot.delete", name,
+                            lambda: self.store.delete_slot(name, who=actor.user.name, expected=expected))
+
+    # -- versions ------------------------------------------------------------------------------
+    def versions(self) -> list[dict]:
+        return [v.to_json() for v in self.store.versions()]
+
+    def restore(self, actor: Actor, version_id: str, expected: str | None) -> Saved:
+        return self._change(actor, "schedule.restore", version_id,
+                            lambda: self.store.restore(version_id, who=actor.user.name, expected=expected))
+
+    def _change(self, actor: Actor, action: str, target: str, do) -> Saved:
+        try:
+            saved = do()
+        except DeskError as exc:
+            self._audit(actor, action, target, f"refused {exc.status}", str(exc))
+            raise
+        self._audit(actor, action, target, "ok", saved.version[:12])
+        return saved
+
+    def _audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
+        self.accounts.audit(actor.user.name, actor.address, action, str(target), outcome, detail)
+
+    # -- the station ---------------------------------------------------------------------------
+    def _control(self) -> Path:
+        return socket_path(self.state_dir)
+
+    def status(self, now: datetime | None = None) -> dict:
+        """What the daemon reports, plus what the desk can see itself: agenda, disk, edit taken."""
+        schedule, problems = self.schedule()
+        zone = schedule.station.timezone if schedule else None
+        now = now or datetime.now(zone)
+        try:
+            reply = send_request(self._control(), {"cmd": "status"}, timeout=STATUS_TIMEOUT)
+        except OnAirError as exc:
+            reply = {"ok": False, "error": str(exc)}
+        running = bool(reply.get("ok"))
+        on_disk = sha256(self.store.schedule_bytes())
+        in_force = reply.get("schedule_version")
+        usage = shutil.disk_usage(self.state_dir if self.state_dir.exists() else self.schedule_path.parent)
+        return {
+            "now": now.isoformat(timespec="seconds"),
+            "running": running,
+            "daemon": reply if running else None,
+            "error": None if running else reply.get("error"),
+            "schedule_version": on_disk,
+            "taken": (in_force == on_disk) if running and in_force else None,
+            "schedule_errors": [p.format() for p in problems if p.severity == "error"],
+            "disk": {"free": usage.free, "total": usage.total},
+            "next": self.agenda(now, days=2, limit=5, after=now),
+        }
+
+    def agenda(self, now: datetime | None = None, *, days: int = 1, limit: int | None = None,
+               after: datetime | None = None) -> list[dict]:
+        schedule, _ = self.schedule()
+        if schedule is None:
+            return []
+        zone = schedule.station.timezone
+        now = (now or datetime.now(zone)).astimezone(zone)
+        start = after or datetime.combine(now.date(), time(), tzinfo=zone)
+        end = datetime.combine(now.date() + timedelta(days=days), time(), tzinfo=zone)
+        found = occurrences(schedule, start, end)[:limit]
+        return [{"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
+                 "priority": o.priority(schedule).label} for o in found]
+
+    def _send(self, actor: Actor, action: str, target: str, request: dict) -> dict:
+        try:
+            reply = send_request(self._control(), request, timeout=REQUEST_TIMEOUT)
+        except OnAirError as exc:
+            self._audit(actor, action, target, "refused 503", str(exc))
+            raise DeskError(503, i18n.tr("desk.no_daemon")) from exc
+        if not reply.get("ok"):
+            self._audit(actor, action, target, "refused 409", str(reply.get("error")))
+            raise DeskError(409, str(reply.get("error")))
+        self._audit(actor, action, target, "ok", str(reply.get("key") or reply.get("message") or ""))
+        return reply
+
+    def play(self, actor: Actor, target: str) -> dict:
+        if not isinstance(target, str) or not target.strip():
+            raise DeskError(400, i18n.tr("desk.bad_name", kind="target", value=target))
+        return self._send(actor, "play", target, {"cmd": "play", "target": target})
+
+    def stop(self, actor: Actor) -> dict:
+        return self._send(actor, "stop", "-", {"cmd": "stop"})
+
+    def emergency(self, actor: Actor, text: str | None, bulletin: str | None, title: str | None = None) -> dict:
+        text = (text or "").strip() or None
+        bulletin = (bulletin or "").strip() or None
+        if not text and not bulletin:
+            raise DeskError(400, i18n.tr("desk.empty_emergency"))
+        return self._send(actor, "emergency", bulletin or (text or "")[:80],
+                          {"cmd": "emergency", "text": text, "bulletin": bulletin, "title": title})
+
+    # -- the as-run log ------------------------------------------------------------------------
+    def history(self, first: str | None = None, last: str | None = None, slot: str = "", status: str = "",
+                limit: int | None = None) -> list[dict]:
+        schedule, _ = self.schedule()
+        from zoneinfo import ZoneInfo
+        zone = schedule.station.timezone if schedule else ZoneInfo("Asia/Ho_Chi_Minh")
+        start = datetime.combine(_day(first), time(), tzinfo=zone) if first else None
+        end = datetime.combine(_day(last) + timedelta(days=1), time(), tzinfo=zone) if last else None
+        path = log_path(self.state_dir)
+        if not path.exists():
+            return []
+        with AsRunLog(path) as asrun:
+            rows = asrun.history(start, end)
+        found = []
+        for row in reversed(rows):                 # newest first on the page
+            if slot and row.slot != slot or status and row.status.value != status:
+                continue
+            record = row.to_json()
+            for key in ("scheduled", "started", "ended"):
+                value = getattr(row, key)
+                record[key] = value.astimezone(zone).isoformat(timespec="milliseconds") if value else None
+            found.append(record)
+            if limit and len(found) >= limit:
+                break
+        return found
+
+    # -- text, listening, uploads --------------------------------------------------------------
+    def spoken(self, text: str) -> dict:
+        """The spoken form and the tokens the normalizer is unsure of (line, column, token, reason)."""
+        from broadcaster.text import Normalizer, load_dictionary
+
+        schedule, _ = self.schedule()
+        overrides = {}
+        if schedule and schedule.station.pronunciations:
+            overrides, _ = load_dictionary(schedule.station.pronunciations)
+        normalizer = Normalizer(overrides)
+        findings = normalizer.check(text)
+        return {"spoken": normalizer.normalize(text),
+                "findings": [{"line": f.line, "column": f.column, "token": f.token, "reason": f.reason}
+                             for f in findings]}
+
+    def preview(self, actor: Actor, fields: dict) -> Path:
+        """Render a bulletin as it will air (jingles, repeats, loudness) into a cached WAV.
+
+        The render runs in a child process: the desk stays small, and a render that crashes
+        takes nothing else with it. Same bulletin and station settings -> same file, no render.
+        """
+        schedule, problems = self.schedule()
+        if schedule is None:
+            raise DeskError(409, i18n.tr("desk.invalid", count=len(problems)),
+                            [{"message": p.format(), "severity": p.severity} for p in problems])
+        fields = {k: v for k, v in fields.items() if k in BULLETIN_KEYS + ("id",)}
+        key = hashlib.sha256(json.dumps([fields, repr(schedule.station)], sort_keys=True,
+                                        ensure_ascii=False, default=str).encode()).hexdigest()[:32]
+        folder = self.state_dir / PREVIEW_DIR
+        out = folder / f"{key}.wav"
+        if out.exists():
+            return out
+        folder.mkdir(parents=True, exist_ok=True)
+        request = json.dumps({"schedule": str(self.schedule_path), "out": str(out), "fields": fields})
+        result = subprocess.run([sys.executable, "-m", "broadcaster.desk.preview"], input=request.encode(),
+                                capture_output=True, timeout=300, env={**os.environ, "BROADCASTER_LANG": i18n.language()})
+        if result.returncode != 0 or not out.exists():
+            message = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+            raise DeskError(422, message[0])
+        self._audit(actor, "preview", str(fields.get("id") or ""), "ok", out.name)
+        for old in sorted(folder.glob("*.wav"), key=lambda p: p.stat().st_mtime)[:-PREVIEW_KEEP]:
+            old.unlink(missing_ok=True)
+        return out
+
+    def preview_file(self, name: str) -> Path:
+        if not (name.endswith(".wav") and len(name) == 36 and all(c in "0123456789abcdef" for c in name[:32])):
+            raise DeskError(404, i18n.tr("desk.not_found", kind="file", name=name))
+        path = self.state_dir / PREVIEW_DIR / name
+        if not path.is_file():
+            raise DeskError(404, i18n.tr("desk.not_found", kind="file", name=name))
+        return path
+
+    def upload(self, actor: Actor, bulletin_id: str, stream, filename: str) -> str:
+        """Store an uploaded recording inside the station folder; returns its path for `audio:`."""
+        from broadcaster.desk.uploads import store_upload
+
+        check_name(bulletin_id, kind="bulletin")
+        try:
+            relative = store_upload(stream, self.schedule_path.parent, bulletin_id, limit=self.upload_limit)
+        except DeskError as exc:
+            self._audit(actor, "upload", bulletin_id, f"refused {exc.status}", f"{filename!r}: {exc}")
+            raise
+        self._audit(actor, "upload", bulletin_id, "ok", f"{filename!r} -> {relative}")
+        return relative
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DeskError(400, i18n.tr("desk.bad_date", value=value)) from None
