@@ -1,0 +1,64 @@
+"""`broadcaster user ...` and `station.desk` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from broadcaster.cli import main
+from broadcaster.desk.accounts import Accounts
+from broadcaster.schedule import check_schedule
+
+
+def run(argv, monkeypatch, stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(argv)
+
+
+def test_user_add_list_passwd_token(station, monkeypatch, capsys):
+    schedule = ["--schedule", str(station.path)]
+    assert run(["user", "add", "an", "--role", "quan-tri", *schedule], monkeypatch, "mat-khau-dai\n") == 0
+    assert "an (quan-tri)" in capsys.readouterr().out
+    assert run(["user", "add", "an", "--role", "xem", *schedule], monkeypatch, "mat-khau-dai\n") == 1
+    assert "an" in capsys.readouterr().err
+    assert run(["user", "add", "binh", "--role", "bien-tap", *schedule], monkeypatch, "ngan\n") == 1
+    assert "8" in capsys.readouterr().err
+    assert run(["user", "passwd", "an", *schedule], monkeypatch, "mat-khau-moi\n") == 0
+    assert run(["user", "token", "an", *schedule], monkeypatch) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert run(["user", "list", *schedule], monkeypatch) == 0
+    listing = capsys.readouterr().out
+    assert "an" in listing and "quan-tri" in listing
+    accounts = Accounts(station.state)
+    assert accounts.token_user(token).name == "an"
+    assert accounts.login("an", "mat-khau-moi", "test")[0].user.role == "quan-tri"
+    accounts.close()
+
+
+def test_first_admin_hint_names_the_exact_command(station):
+    from broadcaster.cli.desk import first_admin_hint
+
+    hint = first_admin_hint(station.state, station.path)
+    assert f"broadcaster user add admin --role quan-tri --schedule {station.path}" in hint
+    Accounts(station.state).add("an", "quan-tri", "mat-khau-dai")
+    assert first_admin_hint(station.state, station.path) is None
+
+
+@pytest.mark.parametrize("value, listen", [
+    ("false", None), ("true", "127.0.0.1:8080"), ("{listen: '0.0.0.0:9000'}", "0.0.0.0:9000"),
+    ("{listen: '[::1]:8081'}", "[::1]:8081"),
+])
+def test_station_desk_setting(station, value, listen):
+    text = station.path.read_text(encoding="utf-8").replace("  timezone:", f"  desk: {value}\n  timezone:")
+    station.path.write_text(text, encoding="utf-8")
+    schedule, problems = check_schedule(station.path)
+    assert schedule.station.desk_listen == listen
+
+
+def test_station_desk_listen_must_be_host_port(station):
+    text = station.path.read_text(encoding="utf-8").replace("  timezone:", "  desk: {listen: 'localhost'}\n  timezone:")
+    station.path.write_text(text, encoding="utf-8")
+    _, problems = check_schedule(station.path)
+    assert [(p.key, p.line) for p in problems if p.severity == "error"] == [("desk.listen_invalid", 4)]
