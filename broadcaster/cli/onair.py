@@ -63,12 +63,27 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     station.start()
+    desk = start_desk(schedule_path, schedule.station.desk_listen)
     try:
         while not stop.wait(1.0):
             pass
     finally:
+        if desk is not None:
+            desk.stop()
         station.stop()
     return 0
+
+
+def start_desk(schedule_path: Path, listen: str | None):
+    """The operator desk in its own supervised process (None when `station.desk: false`)."""
+    from broadcaster.desk.supervisor import DeskSupervisor
+
+    if listen is None:
+        log.info("%s", i18n.tr("desk.cli.off"))
+        return None
+    supervisor = DeskSupervisor(schedule_path, listen, lang=i18n.language())
+    supervisor.start()
+    return supervisor
 
 
 def schedule_to_air(schedule_path: Path) -> Schedule:

@@ -57,7 +57,7 @@ class StationFolder:
     def write(self, bulletins: dict[str, dict], slots: list[dict], **station) -> Path:
         document = {
             "station": {"name": "Đài thử", "timezone": "Asia/Ho_Chi_Minh", "state_dir": str(self.state),
-                        "output": f"file:{self.aired}", **station},
+                        "output": f"file:{self.aired}", "desk": False, **station},
             "bulletins": bulletins,
             "slots": slots,
         }
