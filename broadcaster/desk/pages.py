@@ -23,6 +23,8 @@ from broadcaster.desk.store import DeskError
 router = APIRouter(include_in_schema=False)
 WEEKDAYS = ("t2", "t3", "t4", "t5", "t6", "t7", "cn")
 SPLIT = re.compile(r"[,;\s]+")
+BULLETIN_FORM = ("id", "title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro")
+SLOT_FORM = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play")
 
 
 def render(request: Request, template: str, principal: Principal | None, code: int = 200, **context):
@@ -32,6 +34,11 @@ def render(request: Request, template: str, principal: Principal | None, code: i
 
 def _list(value: str) -> list[str]:
     return [v for v in SPLIT.split(value or "") if v]
+
+
+def _keep_unshown(original: dict, fields: dict, shown: tuple[str, ...]) -> dict:
+    """Keys the form has no field for (zones, lunar dates, relays...) stay as the file has them."""
+    return {**{k: v for k, v in original.items() if k not in shown}, **fields}
 
 
 def _unless_default(original: dict, key: str, value, default):
@@ -133,7 +140,7 @@ def _bulletin_fields(form, original: dict) -> dict:
     fields["repeat"] = _unless_default(original, "repeat", repeat_value, 1)
     for key in ("intro", "outro"):
         fields[key] = str(form.get(key) or "") or None
-    return fields
+    return _keep_unshown(original, fields, BULLETIN_FORM)
 
 
 @router.post("/bulletins/save", response_class=HTMLResponse)
@@ -250,7 +257,7 @@ def _slot_fields(form, original: dict) -> dict:
         "enabled": _unless_default(original, "enabled", bool(form.get("enabled")), True),
         "play": [str(v) for v in form.getlist("play") if str(v).strip()] or _list(str(form.get("play_text") or "")),
     }
-    return {k: v for k, v in fields.items() if v is not None}
+    return _keep_unshown(original, {k: v for k, v in fields.items() if v is not None}, SLOT_FORM)
 
 
 @router.post("/slots/save", response_class=HTMLResponse)

@@ -4,8 +4,8 @@ Where it sits: `broadcaster run` starts one `DeskSupervisor` after the station i
 desk is `python -m broadcaster desk` in its own process and session: a crash, a hang or a flood
 of requests there costs the daemon nothing but this thread's occasional poll. The supervisor
 restarts a desk that exits (backing off up to 30 s while it keeps failing, e.g. a port in use)
-and kills and restarts one that has not answered `/healthz` for `hang_after` seconds (stopped
-with SIGSTOP, deadlocked). It never touches the station's own threads.
+and kills and restarts one that answered `/healthz` once but then not for `hang_after` seconds
+(stopped with SIGSTOP, deadlocked), or never answered within a minute of starting. It never touches the station's own threads.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 HEALTHY_AFTER = 60.0          # seconds up before the restart back-off starts again from 1 s
+STARTUP_GRACE = 60.0          # a desk that has not answered yet may take this long to start (a loaded box)
 
 
 def probe_address(listen: str) -> tuple[str, int]:
@@ -78,6 +79,7 @@ class DeskSupervisor:
         # `stop()` ends it explicitly.
         self.process = subprocess.Popen(self.command, start_new_session=True, stdin=subprocess.DEVNULL)
         self._started = self._last_answer = self.clock()
+        self.answered = False
         log.info("desk started (pid %s) on %s", self.process.pid, self.listen)
 
     def _watch(self) -> None:
@@ -101,7 +103,9 @@ class DeskSupervisor:
             next_probe = self.clock() + self.probe_interval
             if answers(self.listen):
                 self._last_answer = self.clock()
-            elif self.clock() - self._last_answer > self.hang_after:
+                self.answered = True
+            elif self.clock() - self._last_answer > (self.hang_after if self.answered
+                                                     else max(self.hang_after, STARTUP_GRACE)):
                 log.warning("%s", i18n.tr("desk.supervisor.hung", seconds=self.clock() - self._last_answer))
                 self._kill()      # the next turn sees it gone and restarts it
 

@@ -8,6 +8,7 @@ first problem: the operator fixes everything in one pass.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import time as time_module
 import re
 import unicodedata
@@ -255,6 +256,10 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
     root, problems = compose_file(path, _MESSAGES, SCHEDULE_LIMIT)
     if problems:
         return None, problems
+    try:
+        version = hashlib.sha256(path.read_bytes()).hexdigest()   # within SCHEDULE_LIMIT: composed
+    except OSError:
+        version = ""
     reader = _Reader(path)
     folder = path.parent
     if root is None or not isinstance(root, yaml.MappingNode):
@@ -279,7 +284,7 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
     warn_unreachable(reader, campaigns, slots, bulletins)
     warnings = tuple(p for p in reader.problems if p.severity == WARNING)
     schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings,
-                        campaigns=campaigns)
+                        campaigns=campaigns, version=version)
     return schedule, _sorted(reader.problems)
 
 

@@ -183,6 +183,7 @@ class Schedule:
     slots: tuple[Slot, ...]
     warnings: tuple = ()                # Problem objects of severity "warning"
     campaigns: dict[str, "Campaign"] = field(default_factory=dict)   # publicity plans, by id
+    version: str = ""                   # sha256 of the schedule.yaml bytes read: which edit is in force
 
     @property
     def folder(self) -> Path:

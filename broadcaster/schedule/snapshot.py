@@ -95,6 +95,7 @@ def _schedule_to(schedule: Schedule) -> dict[str, Any]:
     station = schedule.station
     return {
         "path": str(schedule.path),
+        "version": schedule.version,
         "station": {
             "name": station.name, "timezone": station.timezone.key, "state_dir": str(station.state_dir),
             "loudness": station.loudness, "output": station.output, "voicing": station.voicing,
@@ -184,4 +185,4 @@ def _schedule_from(data: dict[str, Any]) -> Schedule:
                           location=_location_from(c["location"]))
         for c in data["campaigns"]}
     return Schedule(path=Path(data["path"]), station=station, bulletins=bulletins, slots=slots,
-                    campaigns=campaigns)
+                    campaigns=campaigns, version=data.get("version", ""))

@@ -238,3 +238,24 @@ def test_english_pages_with_the_language_setting(clients):
     finally:
         i18n.set_language(None)
     assert "Bản tin" in clients["xem"].get("/bulletins").text
+
+
+def test_saving_untouched_forms_changes_no_byte(clients, station):
+    client = clients["bien-tap"]
+    version = client.get("/api/slots").headers["etag"].strip('"')
+    morning = {"csrf": client.headers["X-CSRF-Token"], "version": version, "create": "0",
+               "original_name": "Bản tin sáng", "name": "Bản tin sáng", "at": "06:00", "enabled": "1",
+               **{f"day_{d}": "1" for d in ("t2", "t3", "t4", "t5", "t6")}, "play": ["tin-sang", "tin-file"]}
+    assert client.post("/slots/save", data=morning, follow_redirects=False).status_code == 303
+    evening = {"csrf": client.headers["X-CSRF-Token"], "version": version, "create": "0",
+               "original_name": "Bản tin tối", "name": "Bản tin tối", "at": "19:00, 20:30", "enabled": "1",
+               "day_cn": "1", "except": "2023-01-20..2023-01-26", "play": ["tin-sang"]}
+    assert client.post("/slots/save", data=evening, follow_redirects=False).status_code == 303
+    for bulletin_id, title, text, repeat in (("tin-sang", "Tin buổi sáng", None, "1"), ("tin-le", "Tin lẻ", None, "2"),
+                                             ("tin-file", "Tin từ tệp", None, "1")):
+        text = client.get(f"/api/bulletins/{bulletin_id}").json()["text"]
+        form = {"csrf": client.headers["X-CSRF-Token"], "version": version, "create": "0",
+                "original_id": bulletin_id, "id": bulletin_id, "title": title, "text": text.replace("\n", "\r\n"),
+                "priority": "normal", "repeat": repeat, "intro": "", "outro": ""}
+        assert client.post("/bulletins/save", data=form, follow_redirects=False).status_code == 303, bulletin_id
+    assert station.path.read_bytes() == station.original

@@ -155,3 +155,14 @@ def test_kill_9_mid_save_leaves_the_old_or_the_new_file_never_half(station):
         text = document["bulletins"]["tin-le"]["text"]
         assert text == "Xin chào bà con." or (text.startswith("Tin lần ") and text.count("Bà con chú ý.") == 400)
         assert load_schedule(station.path).bulletins["tin-le"].repeat == 2
+
+
+def test_the_loaded_schedule_carries_the_version_of_its_bytes(station, store):
+    import hashlib
+
+    from broadcaster.schedule.snapshot import load_snapshot, save_snapshot
+
+    schedule = load_schedule(station.path)
+    assert schedule.version == hashlib.sha256(station.original).hexdigest()
+    save_snapshot(schedule)
+    assert load_snapshot(station.path).version == schedule.version

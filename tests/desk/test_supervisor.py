@@ -17,7 +17,7 @@ def test_a_killed_or_hung_desk_is_restarted(station, accounts):
         wait_until(lambda: answers(listen), timeout=30)
         first = supervisor.process.pid
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: supervisor.process.pid != first and answers(listen), timeout=30)
+        wait_until(lambda: supervisor.process.pid != first and supervisor.answered, timeout=30)
         second = supervisor.process.pid
         os.kill(second, signal.SIGSTOP)            # hung: alive, silent
         wait_until(lambda: supervisor.process.pid != second and answers(listen), timeout=30)
