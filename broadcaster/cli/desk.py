@@ -65,8 +65,10 @@ def is_loopback(host: str) -> bool:
 @schedule_option
 @click.option("--listen", default=None, metavar="HOST:PORT",
               help=f"Address to serve on; overrides station.desk.listen (default {DEFAULT_DESK_LISTEN}).")
+@click.option("--exit-with", "parent", type=int, default=None, hidden=True,
+              help="Exit when this process (the supervising daemon) is gone.")
 @click.pass_obj
-def desk_command(obj, schedule_path: Path, listen: str | None) -> int:
+def desk_command(obj, schedule_path: Path, listen: str | None, parent: int | None) -> int:
     """Serve the operator desk (web pages and the HTTP API) for this station."""
     import uvicorn
 
@@ -83,11 +85,29 @@ def desk_command(obj, schedule_path: Path, listen: str | None) -> int:
     if not is_loopback(host):
         click.echo(i18n.tr("desk.cli.public", listen=listen), err=True)
     click.echo(i18n.tr("desk.cli.listening", listen=listen), err=True)
+    if parent is not None:
+        _exit_with(parent)
     app = create_app(schedule_path, state_dir)
     # limit_concurrency: a flood is answered 503 instead of piling up threads and memory.
     uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64,
                 timeout_keep_alive=5, access_log=False)
     return 0
+
+
+def _exit_with(parent: int) -> None:
+    """A desk whose daemon was killed (kill -9, power loss of the process) must not linger holding
+    the port: the restarted daemon starts its own."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-daemon", daemon=True).start()
 
 
 @cli.group("user")

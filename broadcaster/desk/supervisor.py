@@ -61,7 +61,8 @@ class DeskSupervisor:
         self.schedule_path = Path(schedule_path)
         self.listen = listen
         self.command = [sys.executable, "-m", "broadcaster", *(["--lang", lang] if lang else []),
-                        "desk", "--schedule", str(self.schedule_path), "--listen", listen]
+                        "desk", "--schedule", str(self.schedule_path), "--listen", listen,
+                        "--exit-with", str(os.getpid())]
         self.probe_interval = probe_interval
         self.hang_after = hang_after
         self.clock = clock

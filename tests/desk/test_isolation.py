@@ -18,7 +18,7 @@ import yaml
 
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.desk.supervisor import answers
-from tests.desk.helpers import desk_child, free_port, wait_until
+from tests.desk.helpers import alive, desk_child, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -93,3 +93,28 @@ def history(station):
         return []
     with AsRunLog(path) as asrun:
         return asrun.history()
+
+
+def test_a_desk_does_not_outlive_a_killed_daemon(station):
+    """kill -9 of `broadcaster run` (a crash): its desk exits too, freeing the port for the next run."""
+    listen = f"127.0.0.1:{free_port()}"
+    document = {"station": {"name": "Đài thử", "state_dir": str(station.state), "output": f"file:{station.folder / 'aired'}",
+                            "speech": {"engines": ["espeak-ng"]}, "desk": {"listen": listen}},
+                "bulletins": {"ngan": {"text": "Xin chào bà con."}},
+                "slots": [{"name": "S", "at": "06:00", "dates": ["2030-01-01"], "play": ["ngan"]}]}
+    station.path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    daemon = subprocess.Popen([sys.executable, "-m", "broadcaster", "run", "--schedule", str(station.path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    desk = None
+    try:
+        wait_until(lambda: answers(listen), timeout=30)
+        desk = desk_child(daemon.pid)
+        daemon.kill()
+        daemon.wait()
+        wait_until(lambda: not alive(desk), timeout=10)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        if desk is not None and alive(desk):
+            os.kill(desk, signal.SIGKILL)
