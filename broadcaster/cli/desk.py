@@ -20,6 +20,7 @@ from broadcaster.cli.app import cli, console, schedule_option, setup_logging
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.desk.accounts import ROLES
 from broadcaster.schedule import DEFAULT_DESK_LISTEN, Schedule
+from broadcaster.schedule.loader import parse_listen
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,6 @@ def first_admin_hint(state_dir: Path, schedule_path: Path) -> str | None:
         accounts.close()
     command = f"broadcaster user add admin --role quan-tri --schedule {schedule_path}"
     return i18n.tr("desk.cli.first_admin", command=command)
-
-
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def is_loopback(host: str) -> bool:
@@ -77,7 +73,7 @@ def desk_command(obj, schedule_path: Path, listen: str | None, parent: int | Non
     setup_logging(logging.INFO, obj.verbose)
     schedule = station_of(schedule_path)
     listen = listen or schedule.station.desk_listen or DEFAULT_DESK_LISTEN
-    host, port = split_listen(listen)
+    host, port = parse_listen(listen)
     state_dir = schedule.station.state_dir
     hint = first_admin_hint(state_dir, schedule_path)
     if hint:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from broadcaster import i18n
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
+from broadcaster.schedule.loader import parse_listen
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,12 @@ STARTUP_GRACE = 60.0          # a desk that has not answered yet may take this l
 
 def probe_address(listen: str) -> tuple[str, int]:
     """Where to reach a desk listening on `listen` from this machine."""
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    if host in ("0.0.0.0", ""):
+    host, port = parse_listen(listen)
+    if host == "0.0.0.0":
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
-    return host, int(port)
+    return host, port
 
 
 def answers(listen: str, timeout: float = 2.0) -> bool:

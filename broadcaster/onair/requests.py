@@ -115,7 +115,10 @@ class Desk:
         """A control-socket request -> a reply dict (raises OnAirError for the client to show)."""
         cmd = request.get("cmd")
         if cmd == "status":
-            return {**self.playout.status(), "asrun": self.recorder.status()}
+            # schedule_version: sha256 of the schedule.yaml bytes in force, so the desk can tell
+            # an operator when the station has taken an edit.
+            return {**self.playout.status(), "asrun": self.recorder.status(),
+                    "schedule_version": self.schedule().version}
         if cmd == "stop":
             stopped = self.playout.stop_current()
             if stopped is None:

@@ -5,7 +5,6 @@ meeting a hand edit, and restoring a version. Screenshots at 360 and 1280 px are
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -123,6 +122,7 @@ def test_officer_day_in_the_browser(station, on_air, browser):
     page.wait_for_selector("text=Đã lưu")
     page.goto(on_air + "/")
     page.wait_for_selector(f"#agenda tr:has-text('Thử e2e'):has-text('{when}')")
+    page.wait_for_selector("#taken.ok")              # the daemon reports the saved version in force
 
     # play now, confirm, and watch the as-run row appear
     page.goto(on_air + "/onair")
@@ -137,6 +137,12 @@ def test_officer_day_in_the_browser(station, on_air, browser):
         page.wait_for_timeout(1000)
     page.wait_for_selector("#history tr.status-played:has-text('tin-e2e')", timeout=1000)
     shoot(page, "04-nhat-ky")
+
+    # stop what plays, behind its confirmation step
+    page.goto(on_air + "/onair")
+    page.click("button:has-text('Dừng chương trình')")
+    page.click("#confirm")
+    page.wait_for_selector("#sent")
 
     # an emergency, behind its confirmation step
     page.goto(on_air + "/onair")
