@@ -133,14 +133,6 @@ class Accounts:
         self._query("UPDATE users SET password = ? WHERE id = ?", (self._hasher.hash(password), user.id))
         self._query("DELETE FROM sessions WHERE user_id = ?", (user.id,))
 
-    def set_role(self, name: str, role: str) -> None:
-        if role not in ROLES:
-            raise DeskError(400, i18n.tr("desk.bad_role", role=role))
-        self._query("UPDATE users SET role = ? WHERE id = ?", (role, self._need(name).id))
-
-    def remove(self, name: str) -> None:
-        self._query("DELETE FROM users WHERE id = ?", (self._need(name).id,))
-
     def _need(self, name: str) -> User:
         user = self.user(name)
         if user is None:
@@ -209,9 +201,6 @@ class Accounts:
         self._query("INSERT INTO tokens (user_id, hash, created) VALUES (?, ?, ?)",
                     (user.id, _hash(token), self._now_iso()))
         return token
-
-    def revoke_tokens(self, name: str) -> None:
-        self._query("DELETE FROM tokens WHERE user_id = ?", (self._need(name).id,))
 
     def token_user(self, token: str) -> User | None:
         rows = self._query("SELECT u.id, u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id "
