@@ -15,14 +15,22 @@
    the two implementations alternating), and a baseline still running after `--timeout`
    seconds is stopped and shown as "> N s".
 
+5. A simulated morning with the internet down from 04:00 to 08:00 (injected clock; Google's
+   endpoint faked at the HTTP transport, eSpeak NG and ffmpeg real): three bulletins saved the
+   evening before, one written at 05:00 during the outage, all airing at 06:00 and again at 10:00,
+   each rendered 30 minutes before air as the daemon does. The share of airtime spoken in
+   Google's voice, with speech ahead of time (`speech.SpeechAhead`) and without it (the
+   baseline: what the station did before, rendering only 30 minutes ahead), in the same run.
+
 Run: .venv/bin/python scripts/bench_speech.py [--passes 20] [--hits 200] [--baseline REV] [--timeout 60]
-     (--only-normalizer skips the eSpeak NG render figures)
+     (--only-normalizer skips the eSpeak NG render and outage figures; --only-outage runs only those)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import re
@@ -31,14 +39,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from broadcaster.schedule import load_schedule
+from broadcaster.speech import audio
 from broadcaster.speech.cache import SpeechCache
 from broadcaster.speech.espeak import EspeakEngine
-from broadcaster.speech.speaker import CachedSpeaker
+from broadcaster.speech.gtts_engine import GttsEngine
+from broadcaster.speech.speaker import CachedSpeaker, make_normalizer
 from broadcaster.text import Normalizer
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))           # the faked Google endpoint of the tests (tests.speech.conftest)
 SEED = ROOT.parent / "shared" / "seed" / "000_3c48e4e992f1d6b8.txt"
 BULLETIN = ROOT / "bulletins" / "cchc-2023" / "02-muc-dich-yeu-cau.txt"
 # The last revision whose rules were one backtracking pattern (issue 11 made them linear).
@@ -188,6 +202,120 @@ def bench_linear(passes: int, baseline: str, timeout: float) -> None:
             print(f"  {label:32}: now {shown[0]:>26}   baseline {shown[1]:>26}{ratio}")
 
 
+OUTAGE = (4.0, 8.0)                 # hours the internet is down
+SAVED_BEFORE = ("01-mo-dau", "02-muc-dich-yeu-cau", "03-noi-dung-tuyen-truyen")
+WRITTEN_DURING = "04-phuong-tien-hinh-thuc"
+AIRINGS = (6.0, 10.0)
+
+
+def _outage_schedule(folder: Path, names: tuple[str, ...]) -> Path:
+    bulletins = "".join(f"  {name}:\n    title: {name}\n    text_file: {name}.txt\n" for name in names)
+    for name in names:
+        (folder / f"{name}.txt").write_text((BULLETIN.parent / f"{name}.txt").read_text("utf-8"), "utf-8")
+    path = folder / "schedule.yaml"
+    path.write_text("station:\n  name: Đài thử\n  timezone: Asia/Ho_Chi_Minh\n"
+                    f"bulletins:\n{bulletins}"
+                    f"slots:\n  - name: Sáng\n    at: [\"06:00\", \"10:00\"]\n    play: [{', '.join(names)}]\n",
+                    "utf-8")
+    return path
+
+
+def simulate_outage_day(folder: Path, with_ahead: bool) -> dict:
+    """One simulated morning; returns seconds of airtime per (airing hour, group) and voice."""
+    # Imported here, not at the top: a `--measure` child runs an older `broadcaster` without them.
+    import requests
+    import responses
+
+    from broadcaster.speech.ahead import SpeechAhead
+    from tests.speech.conftest import FakeGoogle
+
+    day = datetime(2024, 3, 4, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    clock = [day.timestamp()]
+    now = lambda: clock[0]                                              # noqa: E731
+    cache = SpeechCache(folder / "cache")
+
+    def station_speaker(_schedule=None) -> CachedSpeaker:
+        gtts = GttsEngine(timeout=4.0, retries=2, sleep=lambda s: None)
+        return CachedSpeaker([gtts, EspeakEngine()], cache, make_normalizer(None), clock=now)
+
+    def wait(seconds: float) -> None:
+        clock[0] += seconds
+
+    def run_ahead_until(hour: float) -> None:
+        end = (day + timedelta(hours=hour)).timestamp()
+        while with_ahead and clock[0] < end:
+            step = ahead.step()
+            wait(min(max(step.wait, 1.0), end - clock[0]) if step.done != "prepared" else 0.0)
+        clock[0] = max(clock[0], end)
+
+    mp3 = _mp3(folder)
+    airtime: dict = {}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        google = FakeGoogle(mock, mp3)
+        ahead = SpeechAhead(station_speaker, clock=now, wait=wait)
+        folder_v1, folder_v2 = folder / "v1", folder / "v2"
+        folder_v1.mkdir()
+        folder_v2.mkdir()
+        before = load_schedule(_outage_schedule(folder_v1, SAVED_BEFORE))
+        ahead.update(before)                                            # 00:00 the station starts
+        run_ahead_until(OUTAGE[0])
+        google.default = requests.exceptions.ConnectionError("Name or service not known")
+        run_ahead_until(5.0)
+        during = load_schedule(_outage_schedule(folder_v2, SAVED_BEFORE + (WRITTEN_DURING,)))
+        ahead.update(during)                                            # 05:00 a bulletin is written
+        for airing in AIRINGS:
+            render_at = airing - 0.5
+            if render_at >= OUTAGE[1] and google.default != "ok":
+                run_ahead_until(OUTAGE[1])
+                google.default = "ok"                                   # 08:00 the internet is back
+            run_ahead_until(render_at)
+            speaker = station_speaker()                                 # the render 30 min before air
+            for bulletin in during.bulletins.values():
+                speech = speaker.speak(bulletin.text)
+                group = "written during" if bulletin.id == WRITTEN_DURING else "saved before"
+                key = (airing, group, speech.engine)
+                airtime[key] = airtime.get(key, 0.0) + audio.duration(speech.path)
+        google_requests = len(google.requests)
+    return {"airtime": airtime, "requests": google_requests, "ahead_requests": ahead.requests}
+
+
+def _mp3(folder: Path) -> bytes:
+    """A real MP3 to stand for Google's reply (eSpeak NG encoded by ffmpeg at 24 kHz mono)."""
+    import subprocess
+
+    wav, mp3 = folder / "voice.wav", folder / "voice.mp3"
+    subprocess.run(["espeak-ng", "-v", "vi", "-w", str(wav), "xin chào bà con"], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-ar", "24000", "-ac", "1",
+                    "-codec:a", "libmp3lame", "-b:a", "32k", str(mp3)], check=True)
+    return mp3.read_bytes()
+
+
+def bench_outage_day() -> None:
+    logging.getLogger("broadcaster").setLevel(logging.ERROR)     # the outage's warnings are expected
+    print(f"a morning with the internet down {OUTAGE[0]:02.0f}:00-{OUTAGE[1]:02.0f}:00: "
+          "share of airtime in Google's voice")
+    results = {}
+    for with_ahead in (True, False):
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            results[with_ahead] = simulate_outage_day(Path(folder), with_ahead)
+            results[with_ahead]["seconds"] = time.perf_counter() - start
+    for airing in AIRINGS:
+        for group in ("saved before", "written during"):
+            shares = []
+            for with_ahead in (True, False):
+                times = {engine: s for (a, g, engine), s in results[with_ahead]["airtime"].items()
+                         if a == airing and g == group}
+                total = sum(times.values())
+                shares.append(f"{100 * times.get('gtts', 0.0) / total:5.1f}% of {total:6.1f} s" if total else "-")
+            label = f"{airing:02.0f}:00, bulletins {group} the outage"
+            print(f"  {label:44}: with speech ahead {shares[0]:>18}   baseline {shares[1]:>18}")
+    for with_ahead, name in ((True, "with speech ahead"), (False, "baseline")):
+        r = results[with_ahead]
+        print(f"  {name:18}: {r['requests']} requests to Google ({r['ahead_requests']} from speech ahead),"
+              f" simulated in {r['seconds']:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=20)
@@ -195,15 +323,20 @@ def main() -> None:
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the normalizer to compare with")
     parser.add_argument("--timeout", type=float, default=60, help="seconds before a baseline run is stopped")
     parser.add_argument("--only-normalizer", action="store_true")
+    parser.add_argument("--only-outage", action="store_true")
     parser.add_argument("--measure", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.passes)))
         return
+    if args.only_outage:
+        bench_outage_day()
+        return
     bench_normalizer(args.passes)
     bench_linear(args.passes, args.baseline, args.timeout)
     if not args.only_normalizer:
         bench_render(args.hits)
+        bench_outage_day()
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
 
     setup_logging(logging.INFO, obj.verbose)
     schedule = schedule_to_air(schedule_path)
-    station = Station(schedule, output=output_spec)
+    station = Station(schedule, output=output_spec, speech_ahead=True)
     stop = threading.Event()
 
     def on_signal(signum, _frame) -> None:

@@ -15,6 +15,9 @@ from broadcaster.occurrences import occurrences
 from broadcaster.schedule import check_schedule, load_schedule
 from broadcaster.schedule.calendar import in_range, lunar_day
 from broadcaster.schedule.model import Priority
+from broadcaster.cli.speech import voice_label
+from broadcaster.speech.ahead import broadcast_voice
+from broadcaster.speech.speaker import speaker_for
 
 WEEKDAY_NAMES = {
     "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
@@ -36,6 +39,7 @@ i18n.register({
     "agenda.col.slot": ("Khung giờ", "Slot"),
     "agenda.col.bulletins": ("Bản tin", "Bulletins"),
     "agenda.col.priority": ("Mức", "Priority"),
+    "agenda.col.voice": ("Giọng đọc lúc này", "Voice right now"),
     "priority.normal": ("thường", "normal"),
     "priority.priority": ("ưu tiên", "priority"),
     "priority.emergency": ("khẩn cấp", "emergency"),
@@ -70,21 +74,24 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
     start_day: date = first_day.date() if first_day else datetime.now(zone).date()
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=zone)
     found = occurrences(schedule, start, start + timedelta(days=days))
+    speaker, memo = speaker_for(schedule), {}
+    voices = [broadcast_voice(speaker, schedule, o.bulletins, memo) for o in found]
     if as_json:
         click.echo(json.dumps([
             {"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
-             "priority": o.priority(schedule).label, "lunar": _lunar_label(o.start.date())}
-            for o in found], ensure_ascii=False, indent=2))
+             "priority": o.priority(schedule).label, "lunar": _lunar_label(o.start.date()),
+             "voice": None if v is None else {"engine": v.engine, "ready": v.ready, "reason": v.reason}}
+            for o, v in zip(found, voices)], ensure_ascii=False, indent=2))
         return 0
     if not found:
         click.echo(i18n.tr("agenda.empty", start=start_day.isoformat(), days=days))
         return 0
     table = Table(title=i18n.tr("agenda.title", station=schedule.station.name))
-    for column in ("day", "lunar", "time", "slot", "bulletins", "priority"):
+    for column in ("day", "lunar", "time", "slot", "bulletins", "priority", "voice"):
         table.add_column(i18n.tr(f"agenda.col.{column}"))
     names = WEEKDAY_NAMES[i18n.language()]
     previous_day = None
-    for occurrence in found:
+    for occurrence, voice in zip(found, voices):
         day = occurrence.start.date()
         new_day = day != previous_day
         label = f"{names[day.weekday()]} {day:%d/%m/%Y}" if new_day else ""
@@ -93,7 +100,8 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
         priority = occurrence.priority(schedule)
         style = {Priority.EMERGENCY: "bold red", Priority.PRIORITY: "yellow"}.get(priority)
         table.add_row(label, lunar, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
-                      ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"), style=style)
+                      ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"),
+                      voice_label(voice), style=style)
     console().print(table)
     return 0
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -23,9 +24,33 @@ from broadcaster.errors import SpeechError
 from broadcaster.schedule import load_schedule
 from broadcaster.speech import audio
 from broadcaster.speech import messages as _messages  # noqa: F401
-from broadcaster.speech.speaker import ENGINES, default_speaker, speaker_for
+from broadcaster.occurrences import occurrences
+from broadcaster.speech.ahead import broadcast_voice
+from broadcaster.speech.speaker import ENGINES, Voice, default_speaker, speaker_for
 
 DEFAULT_CACHE = Path("var") / "cache" / "speech"
+UPCOMING_SHOWN = 5          # upcoming broadcasts `say --bulletin` lists with their voice
+
+i18n.register({
+    "voice.engine.gtts": ("giọng Google (gTTS)", "Google's voice (gTTS)"),
+    "voice.engine.espeak-ng": ("giọng máy eSpeak NG (không cần mạng)", "eSpeak NG, the offline voice"),
+    "voice.ready": ("{engine}, đã dựng sẵn", "{engine}, rendered"),
+    "voice.pending": ("{engine}, sẽ dựng trước giờ phát", "{engine}, to be rendered before air"),
+    "voice.why": (" — vì {reason}", " — because {reason}"),
+    "voice.recorded": ("bản ghi âm", "recording"),
+    "say.upcoming": ("Sắp phát {when} ({slot}): {voice}", "Airs {when} ({slot}): {voice}"),
+    "say.no_upcoming": ("Bản tin này không phát trong {days} ngày tới.",
+                        "This bulletin does not air in the next {days} days."),
+})
+
+
+def voice_label(voice: Voice | None, *, why: bool = False) -> str:
+    """How the voice a broadcast would air in now reads to the operator."""
+    if voice is None:
+        return i18n.tr("voice.recorded")
+    engine = i18n.tr(f"voice.engine.{voice.engine}")
+    label = i18n.tr("voice.ready" if voice.ready else "voice.pending", engine=engine)
+    return label + (i18n.tr("voice.why", reason=voice.reason) if why and voice.reason else "")
 
 
 @cli.command()
@@ -51,6 +76,7 @@ def say(text: str | None, output: Path, engines: tuple[str, ...], bulletin_id: s
         speaker = speaker_for(schedule, chain)
         if bulletin_id is not None:
             text = _bulletin_text(schedule, bulletin_id, path)
+            _show_upcoming(schedule, speaker, bulletin_id)
     else:
         speaker = default_speaker(DEFAULT_CACHE, chain)
     speech = speaker.speak(text)
@@ -59,6 +85,22 @@ def say(text: str | None, output: Path, engines: tuple[str, ...], bulletin_id: s
     if speech.fallback_reason:
         click.echo(i18n.tr("say.fallback", reason=speech.fallback_reason))
     return 0
+
+
+def _show_upcoming(schedule, speaker, bulletin_id: str) -> None:
+    """Before speaking: the bulletin's next broadcasts and the voice each would air in right now."""
+    zone = schedule.station.timezone
+    now = datetime.now(zone)
+    days = max(7.0, schedule.station.speech.ahead)
+    upcoming = [o for o in occurrences(schedule, now, now + timedelta(days=days)) if bulletin_id in o.bulletins]
+    if not upcoming:
+        click.echo(i18n.tr("say.no_upcoming", days=f"{days:g}"))
+        return
+    memo: dict = {}
+    for occurrence in upcoming[:UPCOMING_SHOWN]:
+        voice = broadcast_voice(speaker, schedule, occurrence.bulletins, memo)
+        click.echo(i18n.tr("say.upcoming", when=occurrence.start.strftime("%d/%m/%Y %H:%M"),
+                           slot=occurrence.slot.name, voice=voice_label(voice, why=True)))
 
 
 def _bulletin_text(schedule, bulletin_id: str, path: Path) -> str:

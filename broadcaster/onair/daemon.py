@@ -30,6 +30,7 @@ from broadcaster.onair.render import Prerenderer, Renderer, programme_renderer
 from broadcaster.onair.requests import Desk, Request
 from broadcaster.output import Output, PlaybackReport, open_output
 from broadcaster.schedule.model import Schedule
+from broadcaster.speech.ahead import SpeechAhead, station_speaker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Station:
                  render_retry_delay: timedelta = timedelta(seconds=30), reload_interval: float = 1.0,
                  control: bool = True,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, speech_ahead: bool = False) -> None:
         self._schedule = schedule
         self.clock = clock or Clock(schedule.station.timezone)
         self.output_spec = output or schedule.station.output
@@ -62,6 +63,10 @@ class Station:
         self.reload_interval = reload_interval
         self.use_control = control
         self.on_aired = on_aired          # observer of every playback report (benchmark, monitoring)
+        # Speech rendered days ahead in Google's voice (`station.speech.ahead`): `run` turns it on;
+        # tests and benchmarks with their own renderer leave it off (it would ask Google for real).
+        self.speech_ahead = speech_ahead
+        self.ahead: SpeechAhead | None = None
         self.state_dir = schedule.station.state_dir
         self.recorder: Recorder | None = None
         self.prerenderer: Prerenderer | None = None
@@ -119,9 +124,12 @@ class Station:
         self.playout = Playout(open_output=self._open_output, clock=self.clock, recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
                                device_retry_delay=self.device_retry_delay, on_aired=self.on_aired)
+        if self.speech_ahead and scheduling:
+            self.ahead = SpeechAhead(station_speaker, busy=self.prerenderer.busy)
         self.planner = Planner(self._schedule, clock=self.clock, recorder=self.recorder, renders=self.prerenderer,
                                cue_entry=self.playout.push, in_use=self.playout.in_use,
-                               output_spec=self.output_spec, cue_lead=self.cue_lead, horizon=self.horizon)
+                               output_spec=self.output_spec, cue_lead=self.cue_lead, horizon=self.horizon,
+                               on_applied=self.ahead.update if self.ahead else None)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
                          renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
         try:
@@ -134,6 +142,9 @@ class Station:
                 self.watcher = ScheduleWatcher(lambda: self.schedule.source_files(), self.planner.reload_from_disk,
                                                interval=self.reload_interval)
                 self.watcher.start()
+            if self.ahead is not None:
+                self.ahead.update(self.schedule)
+                self.ahead.start()
         except BaseException:
             self.stop()
             raise
@@ -162,6 +173,8 @@ class Station:
             if self._stopped:
                 return
             self._stopped = True
+        if self.ahead is not None:
+            self.ahead.stop()
         if self.planner is not None:
             self.planner.stop()
         if self.watcher:

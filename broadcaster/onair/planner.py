@@ -72,8 +72,10 @@ class Planner:
 
     def __init__(self, schedule: Schedule, *, clock: Clock, recorder: Recorder, renders: Prerenderer,
                  cue_entry: Callable[[Entry], object], in_use: Callable[[], set[str]],
-                 output_spec: str | None = None, cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON) -> None:
+                 output_spec: str | None = None, cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON,
+                 on_applied: Callable[[Schedule], None] | None = None) -> None:
         self.schedule = schedule
+        self.on_applied = on_applied        # told of every schedule `apply()` swaps in (speech ahead)
         self.output_spec = output_spec or schedule.station.output   # a file output's files are evidence
         self.clock = clock
         self.recorder = recorder
@@ -294,3 +296,5 @@ class Planner:
         log.info("schedule reloaded: %s slots, %s bulletins", len(schedule.slots), len(schedule.bulletins))
         self.keep_as_last_good(schedule)
         self.log_next()
+        if self.on_applied is not None:
+            self.on_applied(self.schedule)

@@ -255,6 +255,7 @@ class Prerenderer:
         self._pending: dict[bool, list[_Task]] = {False: [], True: []}
         self._cond = threading.Condition()
         self._seq = 0
+        self._running = 0              # renders in a worker right now
         self._stopping = False
         self._threads = [threading.Thread(target=self._loop, args=(urgent,), daemon=True,
                                           name=f"prerender-{'urgent' if urgent else 'ahead'}")
@@ -296,6 +297,12 @@ class Prerenderer:
             self._pending[urgent].append(task)
             self._cond.notify_all()
             return task.future
+
+    def busy(self) -> bool:
+        """Whether a programme is being rendered or is due to be: background speech work waits."""
+        with self._cond:
+            now = time.monotonic()
+            return self._running > 0 or any(t.not_before <= now for queue in self._pending.values() for t in queue)
 
     @staticmethod
     def _failed(task: _Task) -> bool:
@@ -363,6 +370,8 @@ class Prerenderer:
             job = task.job if not offline else RenderJob(task.job.key, task.job.title, task.job.bulletins,
                                                          task.job.schedule, offline_only=True)
             started = time.monotonic()
+            with self._cond:
+                self._running += 1
             try:
                 result = worker.render(job, self._out_path(task, offline))
             except Exception as exc:  # any failure fails this render, never the thread: its queue would stall
@@ -373,6 +382,9 @@ class Prerenderer:
                     log.exception("render of %s failed unexpectedly", task.job.key)
                 self._failure(task, str(exc) or repr(exc), offline)
                 continue
+            finally:
+                with self._cond:
+                    self._running -= 1
             log.info("rendered %s in %.1f s: %.1f s of audio, engine %s%s", task.job.key,
                      time.monotonic() - started, result.duration, result.engine,
                      f" (fallback: {result.fallback_reason})" if result.fallback_reason else "")

@@ -52,7 +52,7 @@ STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", 
                 "programme", "state_dir", "catch_up", "prerender", "pronunciations",
                 "outputs", "zones", "stream", "secrets", "relay_gap", "relay_notice", "air_hours", "metrics", "desk")
 METRICS_KEYS = ("listen",)
-SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed")
+SPEECH_KEYS = ("engines", "gtts_timeout", "gtts_retries", "espeak_voice", "espeak_speed", "ahead")
 PROGRAMME_KEYS = ("repeat_bridge", "pause_after_jingle", "pause_between_readings",
                   "pause_between_bulletins", "pause_before_jingle")
 BULLETIN_KEYS = ("title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro",
@@ -490,6 +490,8 @@ def _speech(reader: _Reader, node: yaml.Node) -> SpeechSettings | None:
         values["espeak_voice"] = reader.text(fields["espeak_voice"][1], "espeak_voice")
     if "espeak_speed" in fields:
         values["espeak_speed"] = reader.integer(fields["espeak_speed"][1], "espeak_speed", 80, 450)
+    if "ahead" in fields:
+        values["ahead"] = reader.number(fields["ahead"][1], "ahead", 0, 60)
     return SpeechSettings(**{k: v for k, v in values.items() if v is not None})
 
 

@@ -49,6 +49,7 @@ class SpeechSettings:
     gtts_retries: int = 2               # extra attempts after the first, with backoff
     espeak_voice: str = "vi"
     espeak_speed: int = 125             # words per minute; 110-130 was clearest (REFERENCE.md)
+    ahead: float = 7.0                  # days ahead that bulletins are rendered in the first engine's voice
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,10 @@ from broadcaster.speech.base import SpeechEngine
 log = logging.getLogger(__name__)
 
 
+class RateLimited(SpeechError):
+    """Google answered 429 Too Many Requests: the network works, we asked too often."""
+
+
 def exponential_backoff(attempt: int) -> float:
     """Seconds to wait before retry number `attempt` (1, 2, ...): 1, 2, 4, ... capped at 30."""
     return min(30.0, 2.0 ** (attempt - 1))
@@ -65,6 +69,7 @@ class GttsEngine(SpeechEngine):
     def synthesize(self, text: str, target: Path) -> None:
         attempts = self.retries + 1
         last_error = ""
+        rate_limited = False
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 delay = self.backoff(attempt - 1)
@@ -75,6 +80,7 @@ class GttsEngine(SpeechEngine):
                 audio = self._fetch(text)
             except SpeechError as exc:
                 last_error = str(exc)
+                rate_limited = isinstance(exc, RateLimited)
                 continue
             tmp = target.with_name(f".{target.name}.part")
             try:
@@ -83,7 +89,8 @@ class GttsEngine(SpeechEngine):
             finally:
                 tmp.unlink(missing_ok=True)
             return
-        raise SpeechError(i18n.tr("speech.gtts.failed", attempts=attempts, error=last_error))
+        failed = RateLimited if rate_limited else SpeechError
+        raise failed(i18n.tr("speech.gtts.failed", attempts=attempts, error=last_error))
 
     def _fetch(self, text: str) -> bytes:
         """One full gTTS request (one POST per 100-character part), the MP3 bytes or SpeechError."""
@@ -96,6 +103,8 @@ class GttsEngine(SpeechEngine):
             cause = exc.__context__
             if isinstance(cause, requests.exceptions.Timeout):
                 raise SpeechError(i18n.tr("speech.gtts.timeout", timeout=self.timeout)) from exc
+            if getattr(exc.rsp, "status_code", None) == 429:
+                raise RateLimited(str(exc)) from exc
             raise SpeechError(str(exc)) from exc
         except (requests.exceptions.RequestException, ValueError) as exc:
             # ValueError: a reply that looks like audio but is not base64 (binascii.Error).

@@ -34,7 +34,7 @@ from broadcaster.speech import messages as _messages  # noqa: F401
 from broadcaster.speech.base import Speaker, Speech, SpeechEngine
 from broadcaster.speech.cache import CacheEntry, SpeechCache, cache_key
 from broadcaster.speech.espeak import EspeakEngine
-from broadcaster.speech.gtts_engine import GttsEngine
+from broadcaster.speech.gtts_engine import GttsEngine, RateLimited
 from broadcaster.speech.split import Piece, split_text
 from broadcaster.text import Normalizer, load_dictionary
 
@@ -51,6 +51,15 @@ JOINED_VERSION = 1              # bump when the joining itself changes (trim, pa
 class _Failure:
     at: float
     reason: str
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The voice a text would air in if it were rendered now, from the cache and the rest record."""
+
+    engine: str
+    ready: bool                 # already rendered in that voice: airs without the network
+    reason: str | None = None   # why an engine before it would not speak
 
 
 @dataclass(frozen=True)
@@ -98,21 +107,78 @@ class CachedSpeaker(Speaker):
             return self._speech(entry)
         self.cache.ensure_folder()      # a full disk is not an engine failure: say so first
         renders = [self._render_piece(piece.text) for piece in pieces]
+        speech = self._store_joined(key, pieces, renders)
+        if speech.is_fallback:
+            log.warning("spoken by fallback engine %s: %s", speech.engine, speech.fallback_reason)
+        return speech
+
+    def prepare(self, text: str, before_request: Callable[[], None] | None = None) -> Speech:
+        """Render `text` with the first engine of the chain only, ahead of air; SpeechError if it cannot.
+
+        For speech prepared days ahead (`speech.ahead`): pieces the first engine already spoke
+        are cache hits, the others are asked for one by one (`before_request` runs before each
+        network request, for pacing), and the joined render is stored under the chain's own key,
+        so the air-time `speak` is a cache hit in the first engine's voice. A resting first
+        engine is not asked. A 429 is not recorded as a failure: the caller backs off, while
+        air-time renders keep asking Google.
+        """
+        pieces, key = self._plan(text)
+        entry = self.cache.get(key)
+        if entry is not None and entry.meta.get("rank") == 0:
+            return self._speech(entry)
+        first = self.engines[0]
+        failure = self._resting(first)
+        if failure is not None:
+            raise SpeechError(f"{first.name}: {failure.reason}")
+        self.cache.ensure_folder()
+        renders = []
+        for piece in pieces:
+            piece_key = self.piece_key(piece.text, first)
+            hit = self.cache.get(piece_key)
+            if hit is None:
+                if before_request is not None:
+                    before_request()
+                hit = self._synthesize(first, piece.text, piece_key, rest_on_rate_limit=False)
+            renders.append(_PieceRender(hit, 0, ()))
+        return self._store_joined(key, pieces, renders)
+
+    def voice_now(self, text: str) -> Voice:
+        """Which engine would speak `text` if it aired now, and whether that render is ready.
+
+        No network: a piece counts for the first engine that has it cached or is not resting.
+        """
+        pieces, key = self._plan(text)
+        entry = self.cache.get(key)
+        if entry is not None and self._still_good(entry):
+            return Voice(str(entry.meta.get("engine")), True, entry.meta.get("fallback_reason"))
+        worst, ready, reasons = 0, True, []
+        for piece in pieces:
+            for rank, engine in enumerate(self.engines):
+                if self.cache.get(self.piece_key(piece.text, engine)) is not None:
+                    break
+                failure = self._resting(engine)
+                if failure is None:
+                    ready = False
+                    break
+                reasons.append(f"{engine.name}: {failure.reason}")
+            worst = max(worst, rank)
+        return Voice(self.engines[worst].name, ready, "; ".join(dict.fromkeys(reasons)) or None)
+
+    def reload_failures(self) -> None:
+        """Re-read the engines' rest record (another process may have written it)."""
+        self._failures = self._load_failures()
+
+    def _store_joined(self, key: str, pieces: list[Piece], renders: list[_PieceRender]) -> Speech:
         worst = max(renders, key=lambda r: r.rank)
         reasons = list(dict.fromkeys(reason for r in renders for reason in r.reasons))
-        engine = self.engines[worst.rank].name
         meta = {
             "kind": "joined",
-            "engine": engine,
+            "engine": self.engines[worst.rank].name,
             "rank": worst.rank,
             "fallback_reason": "; ".join(reasons) if worst.rank > 0 else None,
             "pieces": [[p.text, p.pause_after, r.entry.key] for p, r in zip(pieces, renders)],
         }
-        joined = self.cache.put_samples(key, self._join(pieces, renders), meta)
-        speech = self._speech(joined)
-        if speech.is_fallback:
-            log.warning("spoken by fallback engine %s: %s", speech.engine, speech.fallback_reason)
-        return speech
+        return self._speech(self.cache.put_samples(key, self._join(pieces, renders), meta))
 
     def _plan(self, text: str) -> tuple[list[Piece], str]:
         """The pieces and joined key of `text`, remembered so a repeat skips the normalizer."""
@@ -157,6 +223,11 @@ class CachedSpeaker(Speaker):
             return False            # sidecar lost: rebuild from pieces, which are cheap hits
         return all(self._resting(engine) for engine in self.engines[:rank])
 
+    def resting_for(self, engine: SpeechEngine) -> float:
+        """Seconds until a failed `engine` is asked again; 0 when it is not resting."""
+        failure = self._resting(engine)
+        return 0.0 if failure is None else max(0.0, failure.at + self.retry_preferred_after - self.clock())
+
     def _resting(self, engine: SpeechEngine) -> _Failure | None:
         failure = self._failures.get(engine.name)
         if failure and self.clock() - failure.at < self.retry_preferred_after:
@@ -176,22 +247,37 @@ class CachedSpeaker(Speaker):
                 reasons.append(f"{engine.name}: {failure.reason}")
                 continue
             try:
-                entry = self.cache.render(
-                    key, engine.name, engine.suffix,
-                    lambda target, engine=engine: engine.synthesize(text, target),
-                    {"kind": "piece", "engine": engine.name, "text": text,
-                     "options": self._options[engine.name]},
-                )
+                entry = self._synthesize(engine, text, key)
             except SpeechError as exc:
-                log.warning("speech engine %s failed on %r: %s", engine.name, text[:60], exc)
-                self._failures[engine.name] = _Failure(self.clock(), str(exc))
-                self._save_failures()
                 reasons.append(f"{engine.name}: {exc}")
                 continue
-            if self._failures.pop(engine.name, None) is not None:
-                self._save_failures()
             return _PieceRender(entry, rank, tuple(reasons))
         raise SpeechError(i18n.tr("speech.all_failed", text=_shorten(text), failures="; ".join(reasons)))
+
+    def _synthesize(self, engine: SpeechEngine, text: str, key: str, *, rest_on_rate_limit: bool = True,
+                    ) -> CacheEntry:
+        """One piece from `engine` into the cache; a failure is recorded (the engine rests) and raised.
+
+        `prepare` passes `rest_on_rate_limit=False`: its 429 is raised unrecorded, see there.
+        """
+        try:
+            entry = self.cache.render(
+                key, engine.name, engine.suffix,
+                lambda target: engine.synthesize(text, target),
+                {"kind": "piece", "engine": engine.name, "text": text, "options": self._options[engine.name]},
+            )
+        except SpeechError as exc:
+            if rest_on_rate_limit or not isinstance(exc, RateLimited):
+                self._record_failure(engine, text, exc)
+            raise
+        if self._failures.pop(engine.name, None) is not None:
+            self._save_failures()
+        return entry
+
+    def _record_failure(self, engine: SpeechEngine, text: str, exc: BaseException) -> None:
+        log.warning("speech engine %s failed on %r: %s", engine.name, text[:60], exc)
+        self._failures[engine.name] = _Failure(self.clock(), str(exc))
+        self._save_failures()
 
     def _load_failures(self) -> dict[str, _Failure]:
         return {name: _Failure(at, reason) for name, (at, reason) in engine_failures(self.cache.folder).items()}

@@ -33,3 +33,19 @@ def test_a_worker_that_cannot_start_fails_the_try_not_the_thread(folder, monkeyp
         assert {t.name for t in threading.enumerate()} >= {"prerender-ahead", "prerender-urgent"}
     finally:
         prerenderer.close()
+
+
+def test_busy_while_a_programme_is_rendered_or_waits_to_be(folder):
+    """Speech ahead of time asks `busy()` before each request to Google and waits while it is true."""
+    folder.write({"a": {"text": "3s 440Hz"}}, [{"name": "Sang", "at": "06:00", "play": ["a"]}])
+    schedule = folder.load()
+    prerenderer = Prerenderer(tone_renderer, folder.folder / "programmes", clock=lambda: datetime.now(TZ))
+    try:
+        assert not prerenderer.busy()
+        job = RenderJob("Sang@x", "Sang", (schedule.bulletins["a"],), schedule)
+        future = prerenderer.request(job, deadline=datetime.now(TZ) + timedelta(minutes=5))
+        assert prerenderer.busy()
+        future.result(timeout=30)
+        assert not prerenderer.busy()
+    finally:
+        prerenderer.close()

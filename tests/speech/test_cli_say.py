@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import requests
 
 from broadcaster.cli import main
 from broadcaster.speech import audio
@@ -109,3 +112,24 @@ def test_say_help_mentions_its_options():
     assert result.exit_code == 0
     assert all(opt in result.output for opt in ("--bulletin", "--engine", "--schedule", "-o"))
     assert "[gtts|espeak-ng]" in result.output
+
+
+def test_say_bulletin_shows_the_voice_of_its_next_broadcasts(google, station, capsys):
+    assert main(["--lang", "en", "say", "--bulletin", "hop-dan", "-o", "a.wav"]) == 0
+    first = capsys.readouterr().out
+    assert "(Sáng): Google's voice (gTTS), to be rendered before air" in first
+    google.default = requests.exceptions.ConnectionError("no network")
+    assert main(["--lang", "en", "say", "--bulletin", "hop-dan", "-o", "b.wav"]) == 0
+    again = capsys.readouterr().out
+    assert "(Sáng): Google's voice (gTTS), rendered" in again      # airs in Google's voice, offline
+    assert again.count("Airs ") == 5
+
+
+def test_agenda_shows_the_offline_voice_while_google_rests(offline, station, capsys):
+    assert main(["say", "--bulletin", "hop-dan", "-o", "a.wav"]) == 0
+    capsys.readouterr()
+    assert main(["agenda", "--days", "1", "--json"]) == 0
+    (broadcast,) = json.loads(capsys.readouterr().out)
+    voice = broadcast["voice"]
+    assert (voice["engine"], voice["ready"]) == ("espeak-ng", True)
+    assert "Failed to connect" in voice["reason"]
