@@ -68,7 +68,7 @@ _YEAR = r"(?:1[89]\d\d|2\d\d\d)"
 # "1 000 000 đồng": a space between thousands when the number ends in 000 or money follows.
 _SPACED = (r"[1-9]\d{0,2}(?:[ \u00a0]\d{3}){0,7}[ \u00a0]000(?!\d)"
            r"|[1-9]\d{0,2}(?:[ \u00a0]\d{3}){1,8}(?=\s?(?:đồng|đ|VNĐ|VND|người|hộ)(?!\w))")
-_NUM = rf"(?:{_SPACED}|\d{{1,3}}(?:\.\d{{3}}){{1,8}}(?:,\d{{1,9}})?|\d{{1,3}}(?:,\d{{3}}){{2,8}}|\d{{1,40}}(?:[.,]\d{{1,20}})?)"
+_NUM = rf"(?:(?=\d{{1,3}}[ \u00a0]\d)(?:{_SPACED})|\d{{1,3}}(?:\.\d{{3}}){{1,8}}(?:,\d{{1,9}})?|\d{{1,3}}(?:,\d{{3}}){{2,8}}|\d{{1,40}}(?:[.,]\d{{1,20}})?)"
 _PART = r"[A-ZĐ][A-Za-zĐđ&]{0,15}\d{0,10}"
 _HOUR = r"(?:[01]?\d|2[0-4])"
 _MIN = r"[0-5]\d"
@@ -131,7 +131,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("roman_year", rf"(?<![\w/])(?P<ry_r>[IVX]{{1,8}})/(?P<ry_y>{_YEAR})(?![\w/])"),
     # ngày 10 và 11/3/2024, ngày 10-12/3
     # (The look-ahead, which cannot backtrack, skips at once a run of numbers that no "/" ends.)
-    ("date_list", _NB + rf"(?=[\d\s,\-–vàđến]{{2,80}}+/)"
+    ("date_list", _NB + rf"(?=[\d\s,\-–vàđến]{{2,50}}+/)"
                   rf"(?P<dl_days>{_DAY}(?:{_SP}(?:,|và|-|–|đến){_SP}{_DAY}){{1,6}}){_SP}/{_SP}(?P<dl_m>{_MONTH})"
                   rf"(?:{_SP}/{_SP}(?P<dl_y>{_YEAR}))?(?![\w/]|[.,]\d)"),
     ("date_dmy", _NB + rf"(?P<dd>{_DAY})(?P<sep>[/.-])(?P<dm>{_MONTH})(?P=sep)(?P<dy>{_YEAR})(?![\w/]|[.,]\d)"),
@@ -158,7 +158,9 @@ _PATTERNS: list[tuple[str, str]] = [
     ("numbered", _NB + r"(?P<nl_n>\d{1,4})(?P<nl_l>[A-UX-ZĐ]|[a-e])(?P<nl_d>\d{1,2})?(?![\w])"),
     ("negative", r"(?<![\w.,])[-–](?=\d{1,3}(?:,\d{1,3})?\s?°)"),
     ("number", _NB + rf"(?P<n>{_NUM})(?:(?=\s?(?:[^\W\d_]|[°º%]))(?:\s?(?P<u>{_UNITS_SPACED})|(?P<ut>{_UNITS_TIGHT}))(?!\w)"
-               rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}{{1,20}})(?!\w)){{0,2}}))?"),
+               rf"(?P<per>(?:\s?/\s?(?:{_UNITS_SPACED}|{_UNITS_TIGHT}|{_LETTERS}{{1,20}})(?!\w)){{0,2}})"
+               # A range dash right after a bare number reads "đến", as range_dash would: taken here at once.
+               r"|(?P<to>\s?[-–—‒−]\s?(?=\d)))?"),
     ("range_dash", r"(?<=[\w%°²³])\s?[-–—‒−]\s?(?=\d)"),
     ("signature", r"(?<!\w)(?P<sg>TM|KT|TL|TUQ)\.(?=\s{1,8}\S)"),
     # T2-T6, T7, CN: weekdays; "T7, CN" and "T2 - CN" as pairs (CN alone is read by context).
@@ -538,7 +540,7 @@ class Rules:
             text += " " + ab.UNITS[unit]
             for per in re.findall(r"/\s?([^/\s]+)", m.group("per") or ""):
                 text += " trên " + ab.UNITS.get(per, per)
-        return text
+        return text + " đến " if m.group("to") else text
 
     def _plain_number(self, raw: str, state: "_Line", pos: int) -> str:
         """A number standing alone, read by what precedes and follows it."""
