@@ -167,18 +167,19 @@ _PATTERNS: list[tuple[str, str]] = [
     ("weekday", r"(?<![\w/-])(?:(?P<wd1>T[2-7]|CN)(?P<wd_sep>\s?[-–]\s?|,\s?|\s?/\s?|\s(?:và|hoặc)\s)"
                 r"(?P<wd2>T[2-7]|CN)|(?P<wd>T[2-7]))(?![\w/])"),
     ("word", rf"(?P<w>{_LETTERS}{_WORD_TAIL}(?:[-/&]{_LETTERS}{_WORD_TAIL}){{0,8}})"),
+    # Punctuation that takes the spaces before it (these five share one check of what follows).
     ("open_paren", _SP + r"[(\[]" + _SP),
     ("close_paren", _SP + r"[)\]]"),
+    ("amp", _SP + "&" + _SP),
+    ("equals", _SP + "=" + _SP),
+    ("percent", _SP + "%"),
+    ("degree", _SP + "°C?"),
     ("quote", r"[\"“”‘’«»]|(?<!\w)'|'(?!\w)"),
     ("ellipsis", r"…"),
     ("dash", r"[-–—]{1,10}"),
     ("slash", r"/" + _SP),
-    ("amp", _SP + "&" + _SP),
     ("plus", r"(?<=\d)" + _SP + r"\+" + _SP + r"(?=\d)"),
-    ("equals", _SP + "=" + _SP),
     ("digits", r"\d{1,40}"),
-    ("percent", _SP + "%"),
-    ("degree", _SP + "°C?"),
     ("odd", r"[^\w\s.,;:!?]|[²³¹]"),
 ]
 
@@ -222,24 +223,31 @@ def _int(text: str) -> int:
     return int(text.lstrip("0") or "0")
 
 
+# Rules opening with the same prefix, and the characters they can start with: a run of them is
+# wrapped in one group that checks that first character and the prefix once.
+_SHARED_PREFIXES = ((_NB, r"(?=[\d/+])"), (_SP, r"(?=\s{0,3}[(\[)\]&=%°])"))
+
+
 def _combined(patterns: list[tuple[str, str]]) -> str:
     """One alternation of every rule, each a named group, in order.
 
-    Runs of rules that open with `_NB` (they all start at a digit, "/" or "+") are wrapped in one
-    group that checks that first character and the look-behind once: the order of the rules is
-    unchanged, but a word or a space no longer walks through each numeric rule (about a third
-    less time on ordinary text).
+    Runs of rules that open with a shared prefix (`_NB`: they all start at a digit, "/" or "+";
+    `_SP`: spaces before a bracket, "&", "=", "%" or "°") are wrapped in one group that checks
+    the first character and the prefix once: the order of the rules is unchanged, but a word or a
+    space no longer walks through each of them (about a third less time on ordinary text).
     """
     parts: list[str] = []
     run: list[str] = []
+    run_prefix: tuple[str, str] | None = None
     for name, pattern in patterns + [("", "")]:
-        if name and pattern.startswith(_NB):
-            run.append(f"(?P<{name}>{pattern[len(_NB):]})")
-            continue
-        if run:
-            parts.append(rf"(?=[\d/+]){_NB}(?:{'|'.join(run)})")
+        prefix = next((p for p in _SHARED_PREFIXES if name and pattern.startswith(p[0])), None)
+        if run and prefix != run_prefix:
+            parts.append(f"{run_prefix[1]}{run_prefix[0]}(?:{'|'.join(run)})")
             run = []
-        if name:
+        if prefix is not None:
+            run.append(f"(?P<{name}>{pattern[len(prefix[0]):]})")
+            run_prefix = prefix
+        elif name:
             parts.append(f"(?P<{name}>{pattern})")
     return "|".join(parts)
 
