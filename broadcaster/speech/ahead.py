@@ -59,20 +59,25 @@ class AheadText:
     source: str                 # bulletin id, or "repeat_bridge"
 
 
+def spoken_texts(schedule: Schedule, bulletin_ids: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(text, source) of everything the speaker says in a broadcast: texts and the repeat bridge."""
+    spoken = []
+    for bulletin_id in bulletin_ids:
+        bulletin = schedule.bulletins.get(bulletin_id)
+        if bulletin is None or not bulletin.text or not bulletin.text.strip():
+            continue
+        spoken.append((bulletin.text, bulletin.id))
+        if bulletin.repeat > 1 and schedule.station.programme.repeat_bridge.strip():
+            spoken.append((schedule.station.programme.repeat_bridge, "repeat_bridge"))
+    return spoken
+
+
 def texts_ahead(schedule: Schedule, start: datetime, days: float) -> list[AheadText]:
     """Every distinct spoken text of the broadcasts in [start, start + days), soonest first."""
     seen: dict[str, AheadText] = {}
     for occurrence in occurrences(schedule, start, start + timedelta(days=days)):
-        for bulletin_id in occurrence.bulletins:
-            bulletin = schedule.bulletins.get(bulletin_id)
-            if bulletin is None or not bulletin.text:
-                continue
-            wanted = [(bulletin.text, bulletin.id)]
-            if bulletin.repeat > 1:
-                wanted.append((schedule.station.programme.repeat_bridge, "repeat_bridge"))
-            for text, source in wanted:
-                if text.strip() and text not in seen:
-                    seen[text] = AheadText(occurrence.start, text, source)
+        for text, source in spoken_texts(schedule, occurrence.bulletins):
+            seen.setdefault(text, AheadText(occurrence.start, text, source))
     return sorted(seen.values(), key=lambda item: item.airs)
 
 
@@ -85,15 +90,10 @@ def broadcast_voice(speaker: CachedSpeaker, schedule: Schedule, bulletin_ids: tu
     """
     memo = {} if memo is None else memo
     voices = []
-    for bulletin_id in bulletin_ids:
-        bulletin = schedule.bulletins.get(bulletin_id)
-        if bulletin is None or not bulletin.text:
-            continue
-        texts = [bulletin.text] + ([schedule.station.programme.repeat_bridge] if bulletin.repeat > 1 else [])
-        for text in texts:
-            if text not in memo:
-                memo[text] = speaker.voice_now(text)
-            voices.append(memo[text])
+    for text, _ in spoken_texts(schedule, bulletin_ids):
+        if text not in memo:
+            memo[text] = speaker.voice_now(text)
+        voices.append(memo[text])
     if not voices:
         return None
     order = [engine.name for engine in speaker.engines]
