@@ -14,18 +14,29 @@ Three runs in the same process, same machine, same minute:
   naive+renders    the baseline the daemon replaces: an APScheduler job at the second calls
                    `output.play()` at once, with renders running in a thread of the same process
 
-Usage: .venv/bin/python scripts/bench_onair.py [--starts 50]
+Faults (`--mode faults`, needs root for a tmpfs): the same start-error measurement with real
+faults injected while the daemon airs, next to a fault-free baseline run in the same process:
+the state folder's disk filled (and freed), 200 idle control connections plus a nested-JSON
+line, a hostile edit (alias bomb used as a key), a pathological bulletin (40,000 characters of
+ranges) added by an edit. For each fault: the start error of the slots in the 6 s after it and
+the time from the fault to its first log line (also for a truncated as-run log at start-up).
+Then the time and peak memory of `validate` (a process each) and of the reload's check (the
+child process the daemon uses) on the worst inputs, next to the station's own schedule.yaml.
+
+Usage: .venv/bin/python scripts/bench_onair.py [--mode starts|faults] [--starts 50]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from tests.measure import run_measured  # noqa: E402
 from tests.pulseaudio import PulseServer  # noqa: E402
 
 TZ_NAME = "Asia/Ho_Chi_Minh"
@@ -195,39 +207,240 @@ def run_naive(folder: Path, starts: int) -> tuple[list[float], list[datetime]]:
     return errors, [first + timedelta(seconds=SPACING * i) for i in range(starts)]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--starts", type=int, default=50)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with tempfile.TemporaryDirectory(prefix="bench-onair-") as tmp:
+BOMB = "[" + ", ".join(["&a0 [x, x, x, x, x, x, x, x, x]"] + [
+    f"&a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 24)]) + "]"
+FAULT_WINDOW = 6.0        # seconds after a fault whose slots count as "around" it
+
+
+class Captured(logging.Handler):
+    """Every log record of the run with its wall time, to find each fault's first line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[tuple[float, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.created, record.getMessage()))
+
+    def first_after(self, moment: float, needle: str) -> float | None:
+        return next((t - moment for t, text in self.records if t >= moment and needle in text), None)
+
+
+def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -> tuple[dict, list[float]]:
+    """Slots every SPACING s through the sound card; with `inject`, faults at fixed slots."""
+    import socket
+
+    from broadcaster.onair.control import socket_path
+    from broadcaster.onair.daemon import Station
+    from broadcaster.schedule import load_schedule
+    from tests.filesystems import SmallDisk
+
+    disk = SmallDisk(folder / "state-disk", size="64m")
+    disk.mount()
+    try:
+        first = datetime.now(ZoneInfo(TZ_NAME)).replace(microsecond=0) + timedelta(seconds=10 + starts // 3)
+        path = write_schedule(folder, starts, first, 3600.0)
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document["station"]["state_dir"] = str(disk.path)
+        good = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+        path.write_text(good, encoding="utf-8")
+        scheduled = [first + timedelta(seconds=SPACING * i) for i in range(starts)]
+        errors: dict[datetime, float] = {}
+
+        def aired(entry, report) -> None:
+            if report.started is not None and entry.kind.value == "scheduled":
+                errors[entry.scheduled] = (report.started - entry.scheduled).total_seconds() * 1000
+
+        if inject:                                    # a log truncated while the station was off
+            (disk.path / "asrun.sqlite3").write_bytes(b"")
+        station = Station(load_schedule(path), on_aired=aired, reload_interval=0.5)
+        started = time.time()
+        station.start()
+        faults: dict[str, tuple[float, str]] = {}
+        if inject:
+            faults["truncated log at start"] = (started, "DAMAGED")
+        deadline = time.monotonic() + 120             # renders done before the first start: disk faults hit the log only
+        while time.monotonic() < deadline:
+            tasks = station.prerenderer._tasks.values()
+            if len(tasks) >= starts and all(t.future.done() for t in tasks):
+                break
+            time.sleep(0.1)
+        plan = {3: "disk full", 8: "disk freed", 10: "control flood", 14: "hostile edit (alias-bomb key)",
+                17: "edit reverted", 19: "pathological bulletin edit"} if inject else {}
+        idle: list = []
+        try:
+            for index, when in enumerate(scheduled):
+                name = plan.get(index)
+                if name is None:
+                    continue
+                moment = when + timedelta(seconds=0.5)    # half a second after a slot's start
+                while datetime.now(ZoneInfo(TZ_NAME)) < moment:
+                    time.sleep(0.01)
+                at = time.time()
+                if name == "disk full":
+                    disk.fill()
+                    faults[name] = (at, "AS-RUN LOG WRITE FAULT")
+                elif name == "disk freed":
+                    disk.free()
+                    faults[name] = (at, "writable again")
+                elif name == "control flood":
+                    for _ in range(200):
+                        sock = socket.socket(socket.AF_UNIX)
+                        sock.connect(str(socket_path(disk.path)))
+                        idle.append(sock)
+                    with socket.socket(socket.AF_UNIX) as nested:
+                        nested.connect(str(socket_path(disk.path)))
+                        nested.sendall(b"[" * 1200 + b"\n")
+                    faults[name] = (at, "control")          # none expected: each is answered, not logged
+                elif name.startswith("hostile edit"):
+                    path.write_text(good.replace("bulletins:", f"bulletins:\n  ? {BOMB}\n  : x"), encoding="utf-8")
+                    faults[name] = (at, "aliases (*name) expand")
+                elif name == "edit reverted":
+                    path.write_text(good, encoding="utf-8")
+                    faults[name] = (at, "schedule reloaded")
+                else:
+                    (folder / "benh.txt").write_text("1-" * 20_000, encoding="utf-8")
+                    edited = yaml.safe_load(good)
+                    edited["bulletins"]["benh"] = {"text_file": "benh.txt"}
+                    path.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), encoding="utf-8")
+                    faults[name] = (at, "schedule reloaded")
+            end = scheduled[-1] + timedelta(seconds=5)
+            while datetime.now(ZoneInfo(TZ_NAME)) < end and len(errors) < starts:
+                time.sleep(0.2)
+        finally:
+            for sock in idle:
+                sock.close()
+            station.stop()
+        report = {}
+        for name, (at, needle) in faults.items():
+            around = [e for s, e in errors.items() if 0 <= s.timestamp() - at <= FAULT_WINDOW]
+            report[name] = (around, captured.first_after(at, needle) if needle != "control" else None)
+        return report, list(errors.values())
+    finally:
+        disk.unmount()
+
+
+def worst_inputs(root: Path) -> dict[str, Path]:
+    """One station folder per hostile input, beside a copy of the station's own schedule (the baseline)."""
+    import os
+    import shutil
+
+    inputs = {}
+    base = (ROOT / "schedule.yaml").read_text(encoding="utf-8")
+    for name in ("baseline: schedule.yaml", "alias-bomb key", "alias-bomb value", "nested 5000 deep",
+                 "/dev/zero link", "FIFO", "40,000-char ranges", "2 MB schedule"):
+        folder = root / f"in{len(inputs)}"
+        shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns(".venv", ".git", "var", "tests", "*.pyc"))
+        path = folder / "schedule.yaml"
+        if name == "alias-bomb key":
+            path.write_text(base.replace("bulletins:", f"bulletins:\n  ? {BOMB}\n  : x", 1), encoding="utf-8")
+        elif name == "alias-bomb value":
+            path.write_text(base.replace("bulletins:", f"bulletins:\n  bom:\n    text: {BOMB}", 1), encoding="utf-8")
+        elif name == "nested 5000 deep":
+            path.write_text(base.replace("bulletins:", "bulletins:\n  sau:\n    text: " + "[" * 5000 + "]" * 5000, 1),
+                            encoding="utf-8")
+        elif name == "/dev/zero link":
+            path.unlink()
+            path.symlink_to("/dev/zero")
+        elif name == "FIFO":
+            path.unlink()
+            os.mkfifo(path)
+        elif name == "40,000-char ranges":
+            (folder / "benh.txt").write_text("1-" * 20_000, encoding="utf-8")
+            path.write_text(base.replace("bulletins:", "bulletins:\n  benh:\n    text_file: benh.txt", 1),
+                            encoding="utf-8")
+        elif name == "2 MB schedule":
+            path.write_text(base + "#" * (2 * 1024 * 1024 - len(base.encode()) - 16) + "\n", encoding="utf-8")
+        inputs[name] = path
+    return inputs
+
+
+@contextlib.contextmanager
+def private_pulse(prefix: str) -> Iterator[tuple[Path, PulseServer]]:
+    """A temporary folder with a private PulseAudio server in it, this process's sound card meanwhile."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         root = Path(tmp)
         pulse = PulseServer(root / "pulse")
         pulse.start()
         try:
             pulse.activate()
-            results = {}
-            for name, run in (("daemon+renders", lambda f: run_daemon(f, args.starts, quiet=False)),
-                              ("daemon-quiet", lambda f: run_daemon(f, args.starts, quiet=True)),
-                              ("naive+renders", lambda f: run_naive(f, args.starts))):
-                folder = root / name
-                folder.mkdir()
-                print(f"running {name} ({args.starts} starts, one every {SPACING} s) ...", flush=True)
-                pulse.clear()
-                errors, scheduled = run(folder)
-                time.sleep(0.5)                 # let the last programme drain out of the sink
-                results[name] = (errors, heard_errors(pulse, scheduled))
-            print()
-            print(f"start error, {args.starts} starts each (target for the daemon: median <= 5 ms, max <= 30 ms)")
-            print("reported: PortAudio DAC time of the first sample - scheduled second")
-            for name, (errors, _) in results.items():
-                print(summary(name, errors, args.starts))
-            print("heard: first loud sample leaving the PulseAudio pipe sink - scheduled second "
-                  "(includes the server's buffering)")
-            for name, (_, heard) in results.items():
-                print(summary(name, heard, args.starts))
+            yield root, pulse
         finally:
             pulse.stop()
+
+
+def faults_main(starts: int) -> None:
+    from broadcaster.onair.reload import validate_off_path
+    from broadcaster.schedule import Schedule  # noqa: F401  (the reload check unpickles one)
+
+    from broadcaster import i18n
+
+    i18n.set_language("en")                     # the log lines are matched in English
+    root_logger = logging.getLogger()
+    for handler in root_logger.handlers:
+        handler.setLevel(logging.WARNING)       # the console stays quiet; the capture sees INFO
+    captured = Captured()
+    root_logger.addHandler(captured)
+    root_logger.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    with private_pulse("bench-faults-") as (root, _):
+        runs = {}
+        for name, inject in (("no faults", False), ("with faults", True)):
+            folder = root / name.replace(" ", "-")
+            folder.mkdir()
+            print(f"running {name} ({starts} starts, one every {SPACING} s) ...", flush=True)
+            runs[name] = run_faults(folder, starts, inject=inject, captured=captured)
+        print()
+        print("start error (target: median <= 5 ms, max <= 30 ms); reported by PortAudio's DAC time")
+        print(summary("no faults", runs["no faults"][1], starts))
+        print(summary("with faults", runs["with faults"][1], starts))
+        print(f"slots in the {FAULT_WINDOW:g} s after each fault, and the time to the fault's first log line:")
+        for name, (around, latency) in runs["with faults"][0].items():
+            line = "no log line by design" if name == "control flood" else (
+                "no log line" if latency is None else f"first log line after {latency * 1000:7.1f} ms")
+            print(f"  {name:32s} {summary('', around, len(around)).strip() if around else 'no slot in the window':70s} {line}")
+        print()
+        print("validate (own process) and the reload's check (its child process) on the worst inputs "
+              "(target <= 5 s, <= 200 MB):")
+        for name, path in worst_inputs(root / "inputs").items():
+            code, _, seconds, peak_kb = run_measured(["validate", "--schedule", str(path)], ROOT, timeout=120)
+            peak = peak_kb // 1024
+            check = validate_off_path(path)
+            print(f"  {name:26s} validate {seconds:6.2f} s {peak:5d} MB exit {code}   "
+                  f"reload check {check.seconds:6.2f} s {check.peak_kb // 1024:5d} MB "
+                  f"({'accepted' if check.schedule is not None else 'refused: ' + check.problems[0].key})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=("starts", "faults"), default="starts")
+    parser.add_argument("--starts", type=int, default=50)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.mode == "faults":
+        faults_main(args.starts)
+        return 0
+    with private_pulse("bench-onair-") as (root, pulse):
+        results = {}
+        for name, run in (("daemon+renders", lambda f: run_daemon(f, args.starts, quiet=False)),
+                          ("daemon-quiet", lambda f: run_daemon(f, args.starts, quiet=True)),
+                          ("naive+renders", lambda f: run_naive(f, args.starts))):
+            folder = root / name
+            folder.mkdir()
+            print(f"running {name} ({args.starts} starts, one every {SPACING} s) ...", flush=True)
+            pulse.clear()
+            errors, scheduled = run(folder)
+            time.sleep(0.5)                 # let the last programme drain out of the sink
+            results[name] = (errors, heard_errors(pulse, scheduled))
+        print()
+        print(f"start error, {args.starts} starts each (target for the daemon: median <= 5 ms, max <= 30 ms)")
+        print("reported: PortAudio DAC time of the first sample - scheduled second")
+        for name, (errors, _) in results.items():
+            print(summary(name, errors, args.starts))
+        print("heard: first loud sample leaving the PulseAudio pipe sink - scheduled second "
+              "(includes the server's buffering)")
+        for name, (_, heard) in results.items():
+            print(summary(name, heard, args.starts))
     return 0
 
 

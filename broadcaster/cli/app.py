@@ -6,6 +6,7 @@ themselves to `cli`; `broadcaster.cli.main` imports them all.
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import logging
@@ -64,15 +65,39 @@ def quiet_logging() -> None:
         root.addHandler(logging.NullHandler())
 
 
-def setup_logging(level: int, verbose: int = 0) -> None:
-    """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon)."""
+class StationTimeFormatter(logging.Formatter):
+    """Time stamps in station time with the offset (2023-01-16T06:00:00.012+07:00), whatever the
+    machine's zone: a mini-PC left on UTC must not make the operator subtract seven hours."""
+
+    zone: tzinfo | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone) if self.zone else \
+            datetime.fromtimestamp(record.created).astimezone()
+        return moment.isoformat(timespec="milliseconds")
+
+
+def setup_logging(level: int, verbose: int = 0, zone: tzinfo | None = None) -> None:
+    """Log lines with timestamps to stderr (journald keeps them when systemd runs the daemon).
+
+    `zone` (the station's time zone) may also come later, through `log_in_zone()`.
+    """
     root = logging.getLogger()
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(StationTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
+    if zone is not None:
+        log_in_zone(zone)
     root.setLevel(logging.DEBUG if verbose > 1 else level)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+
+
+def log_in_zone(zone: tzinfo) -> None:
+    """Stamp this program's log lines in `zone` (the station's time zone) from now on."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _StderrHandler) and isinstance(handler.formatter, StationTimeFormatter):
+            handler.formatter.zone = zone
 
 
 def console():

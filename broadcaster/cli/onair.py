@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from broadcaster import i18n
-from broadcaster.cli.app import cli, schedule_option, setup_logging
+from broadcaster.cli.app import cli, log_in_zone, schedule_option, setup_logging
 from broadcaster.errors import OnAirError, ScheduleError
 from broadcaster.schedule import Schedule, Station, load_schedule, load_station
 
@@ -53,6 +53,7 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
 
     setup_logging(logging.INFO, obj.verbose)
     schedule = schedule_to_air(schedule_path)
+    log_in_zone(schedule.station.timezone)
     station = Station(schedule, output=output_spec, speech_ahead=True)
     stop = threading.Event()
 
@@ -141,7 +142,7 @@ def _send_or_direct(obj, schedule_path: Path, output_spec: str | None, request: 
     else:
         schedule = Schedule(path=Path(schedule_path).absolute(), station=station, bulletins={}, slots=())
     resolved = resolve(schedule)        # an unknown name is refused before anything starts
-    setup_logging(logging.INFO, obj.verbose)
+    setup_logging(logging.INFO, obj.verbose, zone=station.timezone)
     click.echo(i18n.tr("onair.cli.direct"), err=True)
     rows = play_direct(schedule, resolved, output=output_spec)
     for row in rows:

@@ -25,7 +25,7 @@ from broadcaster.onair.planner import CUE_LEAD, HORIZON, Planner
 from broadcaster.onair.playout import Playout
 from broadcaster.onair.queue import Entry
 from broadcaster.onair.recorder import Recorder
-from broadcaster.onair.reload import ScheduleWatcher
+from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
 from broadcaster.onair.render import Prerenderer, Renderer, programme_renderer
 from broadcaster.onair.requests import Desk, Request
 from broadcaster.output import Output, PlaybackReport, open_output
@@ -48,6 +48,7 @@ class Station:
                  cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON,
                  device_tries: int = 3, device_retry_delay: float = 3.0,
                  render_retry_delay: timedelta = timedelta(seconds=30), reload_interval: float = 1.0,
+                 reload_budget: float = RELOAD_BUDGET,
                  control: bool = True,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  clock: Clock | None = None, speech_ahead: bool = False) -> None:
@@ -61,6 +62,7 @@ class Station:
         self.device_retry_delay = device_retry_delay
         self.render_retry_delay = render_retry_delay
         self.reload_interval = reload_interval
+        self.reload_budget = reload_budget
         self.use_control = control
         self.on_aired = on_aired          # observer of every playback report (benchmark, monitoring)
         # Speech rendered days ahead in Google's voice (`station.speech.ahead`): `run` turns it on;
@@ -129,7 +131,8 @@ class Station:
         self.planner = Planner(self._schedule, clock=self.clock, recorder=self.recorder, renders=self.prerenderer,
                                cue_entry=self.playout.push, in_use=self.playout.in_use,
                                output_spec=self.output_spec, cue_lead=self.cue_lead, horizon=self.horizon,
-                               on_applied=self.ahead.update if self.ahead else None)
+                               on_applied=self.ahead.update if self.ahead else None,
+                               reload_budget=self.reload_budget)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
                          renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
         try:

@@ -40,6 +40,7 @@ from broadcaster.onair import policy
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.queue import Entry, Kind, label_for
 from broadcaster.onair.recorder import Recorder
+from broadcaster.onair.reload import RELOAD_BUDGET, validate_off_path
 from broadcaster.onair.render import Prerenderer, RenderJob
 from broadcaster.output import FILE_PREFIX, open_output, wav_seconds
 from broadcaster.schedule.model import Bulletin, Schedule
@@ -73,7 +74,8 @@ class Planner:
     def __init__(self, schedule: Schedule, *, clock: Clock, recorder: Recorder, renders: Prerenderer,
                  cue_entry: Callable[[Entry], object], in_use: Callable[[], set[str]],
                  output_spec: str | None = None, cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON,
-                 on_applied: Callable[[Schedule], None] | None = None) -> None:
+                 on_applied: Callable[[Schedule], None] | None = None,
+                 reload_budget: float = RELOAD_BUDGET) -> None:
         self.schedule = schedule
         self.on_applied = on_applied        # told of every schedule `apply()` swaps in (speech ahead)
         self.output_spec = output_spec or schedule.station.output   # a file output's files are evidence
@@ -84,6 +86,7 @@ class Planner:
         self.in_use = in_use
         self.cue_lead = cue_lead
         self.horizon = horizon
+        self.reload_budget = reload_budget
         self.lock = threading.RLock()
         self.scheduler = BackgroundScheduler(
             timezone=clock.tz,
@@ -196,13 +199,14 @@ class Planner:
             keys.add(occ.key)
         return keys
 
-    def plan(self, now: datetime) -> set[str]:
-        """Add render and cue jobs for the coming occurrences not yet cued; returns their keys.
+    def plan(self, now: datetime, since: datetime | None = None) -> set[str]:
+        """Add render and cue jobs for the occurrences from `since` (default now) not yet cued; returns their keys.
 
         Caller holds `lock`.
         """
-        found = occurrences(self.schedule, now, now + self.horizon)
-        done = self.recorder.done_keys(now - timedelta(minutes=1))
+        since = min(since or now, now)
+        found = occurrences(self.schedule, since, now + self.horizon)
+        done = self.recorder.done_keys(since - timedelta(minutes=1))
         forget_before = now - LOOK_BACK
         self._cued = {key: start for key, start in self._cued.items() if start >= forget_before}
         keys = set()
@@ -268,20 +272,29 @@ class Planner:
 
     # -- hot reload ----------------------------------------------------------------------------
     def reload_from_disk(self) -> None:
-        """The file watcher's callback: apply schedule.yaml if it is valid, keep the old one if not."""
-        from broadcaster.schedule import check_schedule
+        """The file watcher's callback: apply schedule.yaml if it is valid, keep the old one if not.
 
-        schedule, problems = check_schedule(self.schedule.path)
+        The file is checked in a child process (`validate_off_path`), off the playout and this
+        planner's lock: the last good schedule airs and plans until the check is done or given up.
+        """
+        noticed = self.clock.now()
+        result = validate_off_path(self.schedule.path, budget=self.reload_budget)
+        log.info("edited schedule checked in %.1f s (peak %d MB)", result.seconds, result.peak_kb // 1024)
+        schedule, problems = result.schedule, result.problems
         errors = [p for p in problems if p.severity == "error"]
         if schedule is None or errors:
             for problem in errors or problems:
                 log.error("%s", problem.format())
             log.error("%s", i18n.tr("onair.reload_failed"))
             return
-        self.apply(schedule)
+        self.apply(schedule, since=noticed)
 
-    def apply(self, schedule: Schedule) -> None:
-        """Swap in an edited schedule: jobs replaced, unchanged pre-renders kept."""
+    def apply(self, schedule: Schedule, since: datetime | None = None) -> None:
+        """Swap in an edited schedule: jobs replaced, unchanged pre-renders kept.
+
+        `since` is when the edit was noticed: a slot of the new schedule that fell due while it
+        was being checked is cued at once, so it airs as a catch-up or gets its `missed` row.
+        """
         with self.lock:
             old = self.schedule
             if schedule.station.state_dir != old.station.state_dir or schedule.station.output != old.station.output:
@@ -291,7 +304,7 @@ class Planner:
             for job in self.scheduler.get_jobs():
                 if job.id.startswith(("render:", "cue:")):
                     job.remove()
-            keys = self.plan(self.clock.now()) | self.in_use()
+            keys = self.plan(self.clock.now(), since=since) | self.in_use()
             self.renders.keep_only(keys)
         log.info("schedule reloaded: %s slots, %s bulletins", len(schedule.slots), len(schedule.bulletins))
         self.keep_as_last_good(schedule)

@@ -1,20 +1,115 @@
-"""Hot reload: notice edits to schedule.yaml (and the files it reads) while the station runs.
+"""Hot reload: notice edits to schedule.yaml (and the files it reads) while the station runs,
+and validate the edited schedule away from the daemon.
 
 In: a callable listing the files to watch (`Schedule.source_files()` of the running schedule).
 Out: a call to `on_change()` a moment after any of them changed. Polls modification times and
 sizes about once a second: no extra dependency, works on every file system the mini-PC may
-use, and a second of delay is nothing next to a slot's time. What a change means (validate,
-keep the last good schedule, replace jobs) is the daemon's business.
+use, and a second of delay is nothing next to a slot's time. What a change means (keep the last
+good schedule, replace jobs) is the daemon's business.
+
+`validate_off_path()` checks the edited file in a child process with a time budget and an
+address-space limit, so however hostile the edit, the daemon's threads (playout, planning)
+never share a core or memory with it, and the last good schedule airs while it runs or when it
+gives up.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from broadcaster import i18n
+from broadcaster.problems import Problem
+
 log = logging.getLogger(__name__)
+
+RELOAD_BUDGET = 30.0                 # seconds a validation of an edited schedule may take
+RELOAD_MEMORY = 1024 * 1024 * 1024   # bytes of address space it may use
+
+i18n.register({
+    "reload.timeout": ("kiểm tra lịch phát đã sửa quá {seconds:g} giây nên đã dừng",
+                       "checking the edited schedule took longer than {seconds:g} s and was stopped"),
+    "reload.crashed": ("không kiểm tra được lịch phát đã sửa: {detail}",
+                       "the edited schedule could not be checked: {detail}"),
+})
+
+# The child reports its own peak memory (VmHWM): a forked child's ru_maxrss also counts the
+# parent's memory from before exec, which would hide what the check itself used.
+_CHILD = """
+import pickle, resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from broadcaster.schedule import check_schedule
+result = check_schedule(sys.argv[1])
+with open("/proc/self/status") as status:
+    peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+sys.stdout.buffer.write(pickle.dumps((*result, peak)))
+"""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What a validation off the daemon's path found, and what it cost."""
+
+    schedule: object | None          # a Schedule when the file has no errors
+    problems: list[Problem]
+    seconds: float
+    peak_kb: int                     # the child's peak resident memory (0 when it did not finish)
+
+
+def validate_off_path(path: Path, *, budget: float = RELOAD_BUDGET, memory: int = RELOAD_MEMORY) -> Validation:
+    """`check_schedule(path)` in a child process, killed after `budget` s or at `memory` bytes."""
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), str(memory)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    timer = threading.Timer(budget, process.kill)
+    timer.start()
+    try:
+        # Read both pipes to the end: a large schedule does not fit a pipe's buffer.
+        out, err = _drain(process)
+        process.wait()
+    finally:
+        timer.cancel()
+    seconds = time.monotonic() - started
+    if process.returncode == 0:
+        try:
+            schedule, problems, peak_kb = pickle.loads(out)
+            return Validation(schedule, problems, seconds, peak_kb)
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+            detail = str(exc)
+        problem = Problem(Path(path), 1, 1, "reload.crashed", {"detail": detail})
+    elif seconds >= budget:
+        problem = Problem(Path(path), 1, 1, "reload.timeout", {"seconds": budget})
+    else:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        problem = Problem(Path(path), 1, 1, "reload.crashed", {"detail": lines[-1] if lines else process.returncode})
+    return Validation(None, [problem], seconds, 0)
+
+
+def _drain(process: subprocess.Popen) -> tuple[bytes, bytes]:
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+
+    def read(name: str, stream) -> None:
+        for block in iter(lambda: stream.read(65536), b""):
+            chunks[name].append(block)
+
+    reader = threading.Thread(target=read, args=("err", process.stderr), daemon=True)
+    reader.start()
+    read("out", process.stdout)
+    reader.join()
+    process.stdout.close()
+    process.stderr.close()
+    return b"".join(chunks["out"]), b"".join(chunks["err"])
 
 Snapshot = dict[Path, tuple[int, int] | None]
 

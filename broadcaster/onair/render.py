@@ -20,8 +20,11 @@ import dataclasses
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -204,6 +207,26 @@ class RenderWorker:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DISK_ERRORS = ("No space left", "Read-only file system", "Disk quota exceeded", "database or disk is full")
+MEMORY_SPELL = 60.0     # seconds renders stay in memory after the disk refused one, before trying it again
+
+
+def memory_folder(folder: Path) -> Path:
+    """A private folder in memory (/dev/shm, else the temporary folder) for renders the disk refuses."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else \
+        Path(tempfile.gettempdir())
+    digest = hashlib.sha256(str(Path(folder).absolute()).encode()).hexdigest()[:12]
+    return base / f"broadcaster-{os.getuid()}-{digest}"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in `folder` (a read-only disk refuses even an empty one)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            return True
+    except OSError:
+        return False
 
 
 def programme_path(folder: Path, key: str, fingerprint: str, *, offline: bool = False) -> Path:
@@ -244,8 +267,10 @@ class Prerenderer:
 
     def __init__(self, renderer: Renderer, folder: Path, *, clock: Callable[[], datetime],
                  retry_delay: timedelta = timedelta(seconds=30), online_tries: int = 2,
-                 timeout: float = 600.0) -> None:
+                 timeout: float = 600.0, memory: Path | None = None) -> None:
         self.folder = folder
+        self.memory = memory or memory_folder(folder)   # where renders go while the disk refuses them
+        self._memory_until = 0.0                         # time.monotonic() until which renders go there
         self.clock = clock
         self.retry_delay = retry_delay
         self.online_tries = online_tries
@@ -340,6 +365,32 @@ class Prerenderer:
         elif not self._failed(task):
             task.future.result().path.unlink(missing_ok=True)
 
+    def _disk_refused(self, error: str) -> bool:
+        """Whether a render failed because the disk refused the write; renders go to memory for a while."""
+        if not any(marker in error for marker in _DISK_ERRORS):
+            return False
+        if time.monotonic() >= self._memory_until:
+            log.error("the disk refuses renders (%s): programmes are rendered in memory (%s) for %.0f s",
+                      error, self.memory, MEMORY_SPELL)
+        self._memory_until = time.monotonic() + MEMORY_SPELL
+        return True
+
+    def _placed(self, job: RenderJob, out: Path) -> tuple[RenderJob, Path]:
+        """The job and output path, moved to the memory folder while the disk refuses writes.
+
+        In memory, the speech cache starts empty too (the state folder's cache may be on the
+        refusing disk): the voices speak again, which costs seconds, not the programme.
+        """
+        if time.monotonic() < self._memory_until or not _writable(self.folder):
+            if time.monotonic() >= self._memory_until:
+                log.error("programmes folder %s refuses writes: rendering in memory (%s)", self.folder, self.memory)
+                self._memory_until = time.monotonic() + MEMORY_SPELL
+            station = dataclasses.replace(job.schedule.station, state_dir=self.memory / "state")
+            job = dataclasses.replace(job, schedule=dataclasses.replace(job.schedule, station=station))
+            (self.memory / "programmes").mkdir(parents=True, exist_ok=True)
+            out = self.memory / "programmes" / out.name
+        return job, out
+
     def _out_path(self, task: _Task, offline: bool) -> Path:
         return programme_path(self.folder, task.job.key, task.fingerprint, offline=offline)
 
@@ -373,13 +424,18 @@ class Prerenderer:
             with self._cond:
                 self._running += 1
             try:
-                result = worker.render(job, self._out_path(task, offline))
+                job, out = self._placed(job, self._out_path(task, offline))
+                result = worker.render(job, out)
             except Exception as exc:  # any failure fails this render, never the thread: its queue would stall
                 if self._stopping:
                     task.future.cancel()
                     return
                 if not isinstance(exc, OnAirError):
                     log.exception("render of %s failed unexpectedly", task.job.key)
+                if self._disk_refused(str(exc)) and out.parent != self.memory / "programmes":
+                    with self._cond:          # the same try again at once, in memory: not the voice's fault
+                        self._pending[task.urgent].append(task)
+                    continue
                 self._failure(task, str(exc) or repr(exc), offline)
                 continue
             finally:
@@ -428,3 +484,4 @@ class Prerenderer:
             worker.close()
         for thread in self._threads:
             thread.join(timeout=2)
+        shutil.rmtree(self.memory, ignore_errors=True)     # renders kept in memory are not needed any more

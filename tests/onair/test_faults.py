@@ -125,3 +125,59 @@ def test_hostile_edits_while_running_are_errors_and_the_next_slot_airs_on_time(f
     row = wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYED], timeout=20)[0]
     assert abs((row.started - row.scheduled).total_seconds()) < 1.0
     assert all(len(r.getMessage()) < 600 for r in caplog.records)
+
+
+def test_a_pathological_bulletin_added_while_running_does_not_delay_any_slot(folder, run_station, caplog):
+    caplog.set_level("INFO", logger="broadcaster.onair")
+    later = clock_in(16)
+    folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": later, "play": ["a"]}])
+    station = run_station(folder.load())
+    (folder.folder / "benh.txt").write_text("1-" * 20_000, encoding="utf-8")   # minutes of work unbounded
+    soon = clock_in(2)                        # falls due while the edit is being checked
+    folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}, "benh": {"text_file": "benh.txt"}},
+                 [{"name": "Sang", "at": later, "play": ["a"]}, {"name": "Moi", "at": soon, "play": ["b"]}])
+    wait_for(lambda: "schedule reloaded" in caplog.text, timeout=15)
+    rows = wait_for(lambda: (r := station.asrun.history()) and len([x for x in r if x.status in
+                                                                     (Status.PLAYED, Status.LATE)]) == 2 and r,
+                    timeout=30)
+    moi = [r for r in rows if r.slot == "Moi"]
+    sang = [r for r in rows if r.slot == "Sang"]
+    assert len(moi) == 1 and moi[0].status in (Status.PLAYED, Status.LATE)      # one row, aired once
+    assert [r.status for r in sang] == [Status.PLAYED]
+    assert abs((sang[0].started - sang[0].scheduled).total_seconds()) < 1.0
+    assert "reading checks stopped after 3 s" in caplog.text or "edited schedule checked" in caplog.text
+
+
+def test_log_lines_are_in_station_time_and_a_catch_up_says_so(folder, run_station, caplog):
+    import logging
+
+    from broadcaster.cli.app import StationTimeFormatter
+
+    formatter = StationTimeFormatter("%(asctime)s %(message)s")
+    formatter.zone = TZ
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "on air", None, None)
+    record.created = datetime(2023, 1, 16, 6, 0, 0, 12_000, tzinfo=TZ).timestamp()
+    assert formatter.format(record) == "2023-01-16T06:00:00.012+07:00 on air"
+
+    now = datetime.now(TZ).replace(microsecond=0)
+    if now.hour == 0 and now.minute < 2:
+        pytest.skip("a slot in the past would fall on yesterday")
+    folder.write({"a": {"text": "1s 440Hz"}},
+                 [{"name": "Vua", "at": (now - timedelta(seconds=20)).strftime("%H:%M:%S"), "play": ["a"]}], catch_up=1)
+    station = run_station(folder.load())
+    wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.LATE], timeout=20)
+    assert "catch-up" in caplog.text and "waited for the air" not in caplog.text
+
+
+def test_a_programme_the_full_disk_cannot_hold_is_rendered_in_memory_and_airs(folder, run_station, small_disk,
+                                                                              caplog):
+    folder.state = small_disk.path
+    folder.write({"a": {"text": "2s 440Hz"}}, [{"name": "Sang", "at": clock_in(5), "play": ["a"]}])
+    schedule = folder.load()
+    small_disk.fill()                                 # full before anything was rendered
+    station = run_station(schedule)
+    row = wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYED], timeout=20)[0]
+    assert abs((row.started - row.scheduled).total_seconds()) < 1.0
+    assert [dominant_hertz(p) for p in folder.aired_files()] == [440]
+    assert "rendering in memory" in caplog.text or "rendered in memory" in caplog.text
+    assert station.asrun.fault is not None          # the row waits for the disk, the programme did not
