@@ -18,6 +18,7 @@ class Occurrence:
     start: datetime                 # aware, in the station's time zone
     slot: Slot
     bulletins: tuple[str, ...]
+    make_up: str | None = None      # the campaign a make-up broadcast (phát bù) is for; see makeup.py
 
     @property
     def key(self) -> str:

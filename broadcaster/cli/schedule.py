@@ -11,7 +11,10 @@ from rich.table import Table
 from broadcaster import i18n
 from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import ScheduleError
-from broadcaster.occurrences import occurrences
+from broadcaster.asrun.log import log_path
+from broadcaster.cli.asrun import read_history
+from broadcaster.makeup import facts_since, plan_make_ups
+from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.schedule import check_schedule, load_schedule
 from broadcaster.schedule.calendar import in_range, lunar_day
 from broadcaster.schedule.model import Priority
@@ -73,14 +76,18 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
     zone = schedule.station.timezone
     start_day: date = first_day.date() if first_day else datetime.now(zone).date()
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=zone)
-    found = occurrences(schedule, start, start + timedelta(days=days))
+    end = start + timedelta(days=days)
+    found = occurrences(schedule, start, end)
+    found = sorted(found + [o for o in _make_ups(schedule, datetime.now(zone)) if start <= o.start < end],
+                   key=lambda o: o.start)
     speaker, memo = speaker_for(schedule), {}
     voices = [broadcast_voice(speaker, schedule, o.bulletins, memo) for o in found]
     if as_json:
         click.echo(json.dumps([
             {"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
              "priority": o.priority(schedule).label, "lunar": _lunar_label(o.start.date()),
-             "voice": None if v is None else {"engine": v.engine, "ready": v.ready, "reason": v.reason}}
+             "voice": None if v is None else {"engine": v.engine, "ready": v.ready, "reason": v.reason},
+             "make_up": o.make_up}
             for o, v in zip(found, voices)], ensure_ascii=False, indent=2))
         return 0
     if not found:
@@ -99,11 +106,22 @@ def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) 
         previous_day = day
         priority = occurrence.priority(schedule)
         style = {Priority.EMERGENCY: "bold red", Priority.PRIORITY: "yellow"}.get(priority)
+        if occurrence.make_up:
+            style = "magenta"
         table.add_row(label, lunar, occurrence.start.strftime("%H:%M:%S"), occurrence.slot.name,
                       ", ".join(occurrence.bulletins), i18n.tr(f"priority.{priority.label}"),
                       voice_label(voice), style=style)
     console().print(table)
     return 0
+
+
+def _make_ups(schedule, now: datetime) -> list[Occurrence]:
+    """The make-ups (bù) the station would plan now, from the as-run log as it stands."""
+    since = facts_since(schedule, now.date())
+    if since is None:
+        return []
+    first = datetime.combine(since, datetime.min.time(), tzinfo=schedule.station.timezone)
+    return plan_make_ups(schedule, read_history(log_path(schedule.station.state_dir), first, None), now)
 
 
 def _lunar_label(day: date) -> str | None:

@@ -1,0 +1,232 @@
+"""Make-up planning: (schedule, as-run facts, now) -> make-up broadcasts (phát bù) of campaigns that fell behind.
+
+Where it sits: beside `occurrences`, and as pure. The daemon's planner calls it every planning
+pass and cues what it returns like any occurrence (as-run kind `make-up`); `agenda` shows it
+marked "bù"; reports count it. Nothing here reads the clock or the disk.
+
+Rules, per campaign with `make_up: true` and a target:
+- only the current period of its target (week, month, quarter, year), inside the campaign's
+  window; a period cut by the window gets a prorated target, as in reports;
+- behind = what aired in the period + what is still to air (the regular occurrences to come,
+  make-ups already cued) falls short of the target, and broadcasts were lost (missed, failed,
+  interrupted without airing again); it makes up at most the lost ones, never a plan's
+  structural gap;
+- make-ups air inside `station.air_hours`, never overlapping a slot (lengths estimated from the
+  text, with a margin each side), never two in a row (one per gap between two broadcasts, across
+  all campaigns), spread over days (one a day first, the earliest days first), never after the
+  period or the campaign ends;
+- each lands at a fixed time (the start of its gap, rounded up to 5 minutes), so every pass
+  plans the same keys until they are cued; a make-up that fails is one more lost broadcast and
+  is planned again, by the same rules, in a later gap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from broadcaster.asrun.log import AsRunRow, Status
+from broadcaster.occurrences import Occurrence, occurrences
+from broadcaster.schedule.campaigns import Campaign, period_of
+from broadcaster.schedule.loader import estimated_seconds
+from broadcaster.schedule.model import Schedule, Slot
+
+KIND = "make-up"
+MARGIN = timedelta(minutes=5)        # clear air before and after a make-up
+LEAD = timedelta(minutes=10)         # a new make-up is planned at least this far ahead (time to render)
+GRID = 5                             # minutes: make-ups start on a 5-minute mark
+COUNTED_KINDS = ("scheduled", KIND, "manual")
+_AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)
+
+
+def slot_name(campaign: Campaign) -> str:
+    """The as-run `slot` of a campaign's make-ups (and the first part of their keys)."""
+    return f"bù {campaign.id}"
+
+
+@dataclass
+class _Tally:
+    aired: int = 0
+    aired_seconds: float = 0.0
+    lost: int = 0
+    days: set[date] = field(default_factory=set)          # days with a make-up of this campaign
+
+
+def _ceil_grid(moment: datetime) -> datetime:
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    seconds = (moment - midnight).total_seconds()
+    return midnight + timedelta(minutes=math.ceil(seconds / 60 / GRID - 1e-9) * GRID)
+
+
+class _Day:
+    """One day's air: the free gaps inside air hours, each known by how many broadcasts come before it.
+
+    Two make-ups after the same number of regular broadcasts would air in a row (even across
+    two air-hour windows), so each such "turn" holds one make-up at most.
+    """
+
+    def __init__(self, day: date, busy: list[tuple[datetime, datetime]], schedule: Schedule) -> None:
+        zone = schedule.station.timezone
+        self.starts = sorted(start for start, _ in busy)
+        self.gaps: list[tuple[datetime, datetime]] = []
+        for first, last in schedule.station.air_hours:
+            opens = datetime.combine(day, first, tzinfo=zone)
+            closes = datetime.combine(day, last, tzinfo=zone)
+            cursor = opens
+            for start, end in sorted(busy):
+                if end + MARGIN <= cursor or start - MARGIN >= closes:
+                    continue
+                if start - MARGIN > cursor:
+                    self.gaps.append((cursor, start - MARGIN))
+                cursor = max(cursor, end + MARGIN)
+            if cursor < closes:
+                self.gaps.append((cursor, closes))
+        self.used: set[int] = set()
+
+    def turn(self, moment: datetime) -> int:
+        """How many regular broadcasts of the day start before `moment`."""
+        return sum(1 for start in self.starts if start < moment)
+
+    def place(self, length: timedelta, earliest: datetime) -> datetime | None:
+        """The start of the first free gap that fits `length` and starts at or after `earliest`."""
+        for start, end in self.gaps:
+            at = _ceil_grid(start)
+            if at >= earliest and at + length <= end and self.turn(at) not in self.used:
+                self.used.add(self.turn(at))
+                return at
+        return None
+
+
+def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *,
+                  cued: Iterable[Occurrence] = (), lead: timedelta = LEAD) -> list[Occurrence]:
+    """The make-ups to air from `now` on, sorted by time.
+
+    `rows`: the as-run rows of at least the current target periods; `cued`: make-ups the daemon
+    has already cued and not yet logged (they count as to come and hold their gaps).
+    """
+    zone = schedule.station.timezone
+    now = now.astimezone(zone)
+    today = now.date()
+    campaigns = [c for c in schedule.campaigns.values()
+                 if c.make_up and c.target is not None and c.covers(today) and schedule.station.air_hours]
+    if not campaigns:
+        return []
+    rows = list(rows)
+    cued = list(cued)
+    lengths: dict[str, timedelta] = {}
+
+    def length_of(slot: Slot) -> timedelta:
+        if slot.name not in lengths:
+            lengths[slot.name] = timedelta(seconds=estimated_seconds(slot, schedule.bulletins))
+        return lengths[slot.name]
+
+    windows = {c.id: _window(c, today) for c in campaigns}
+    last_day = max(end for _, end in windows.values())
+    day_start = datetime.combine(today, time(), tzinfo=zone)
+    regular = occurrences(schedule, day_start, datetime.combine(last_day, time(), tzinfo=zone))
+    days: dict[date, _Day] = {}
+    busy: dict[date, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for occ in regular:
+        busy[occ.start.date()].append((occ.start, occ.start + length_of(occ.slot)))
+
+    def day_of(day: date) -> _Day:
+        if day not in days:
+            days[day] = _Day(day, busy.get(day, []), schedule)
+        return days[day]
+
+    # Make-ups already on the air or logged hold their gaps, whichever campaign they belong to.
+    held = [r.scheduled.astimezone(zone) for r in rows if r.kind == KIND] + [o.start.astimezone(zone) for o in cued]
+    for moment in held:
+        if moment.date() >= today:
+            day = day_of(moment.date())
+            day.used.add(day.turn(moment))
+
+    planned: list[Occurrence] = []
+    for campaign in campaigns:
+        first, end = windows[campaign.id]
+        tally = _tally(campaign, rows, first, end, zone)
+        name = slot_name(campaign)
+        make_up_slot = Slot(name=name, at=(time(),), play=campaign.bulletins)
+        length = length_of(make_up_slot)
+        to_come = [o for o in regular if o.start >= now and o.start.date() < end and campaign.counts(o.bulletins)]
+        mine = [o for o in cued if o.slot.name == name and o.start >= now]
+        tally.days |= {o.start.date() for o in mine}
+        target = campaign.target
+        whole = period_of(first, target.per)
+        share = (end - first).days / (whole[1] - whole[0]).days
+        needed = target.amount * share
+        if target.unit == "broadcasts":
+            shortfall = needed - tally.aired - len(to_come) - len(mine)
+            count = math.ceil(shortfall - 1e-9)
+        else:
+            expected = tally.aired_seconds + sum(length_of(o.slot).total_seconds() for o in to_come + mine)
+            count = math.ceil((needed * 60 - expected) / max(length.total_seconds(), 1) - 1e-9)
+        count = min(count, tally.lost - len(mine))
+        if count <= 0:
+            continue
+        earliest = now + lead
+        candidates = [first + timedelta(days=n) for n in range((end - first).days)]
+        candidates = [d for d in candidates if d >= today]
+        per_day: dict[date, int] = defaultdict(int)
+        for day in tally.days:
+            per_day[day] += 1
+        found = 0
+        for round_ in range(len(max((day_of(d).gaps for d in candidates), key=len, default=[])) + 1):
+            for day in candidates:
+                if found == count:
+                    break
+                if per_day[day] > round_:
+                    continue
+                at = day_of(day).place(length, earliest)
+                if at is None:
+                    continue
+                per_day[day] += 1
+                found += 1
+                planned.append(Occurrence(at, Slot(name=name, at=(at.time(),), play=campaign.bulletins,
+                                                   dates=(day,)), campaign.bulletins, make_up=campaign.id))
+            if found == count:
+                break
+    return sorted(planned, key=lambda o: o.start)
+
+
+def facts_since(schedule: Schedule, today: date) -> date | None:
+    """The first day whose as-run rows `plan_make_ups` needs today (the earliest current period)."""
+    firsts = [_window(c, today)[0] for c in schedule.campaigns.values()
+              if c.make_up and c.target is not None and c.covers(today)]
+    return min(firsts, default=None)
+
+
+def _window(campaign: Campaign, today: date) -> tuple[date, date]:
+    """The current target period, cut to the campaign's window: (first day, day after the last)."""
+    first, end = period_of(today, campaign.target.per)
+    if campaign.start:
+        first = max(first, campaign.start)
+    if campaign.until:
+        end = min(end, campaign.until + timedelta(days=1))
+    return first, end
+
+
+def _tally(campaign: Campaign, rows: list[AsRunRow], first: date, end: date, zone) -> _Tally:
+    tally = _Tally()
+    by_key: dict[str, list[AsRunRow]] = defaultdict(list)
+    for row in rows:
+        if row.kind in COUNTED_KINDS and campaign.counts(row.bulletins) and \
+                first <= row.scheduled.astimezone(zone).date() < end:
+            by_key[row.key].append(row)
+    for key_rows in by_key.values():
+        statuses = {r.status for r in key_rows}
+        if any(r.kind == KIND for r in key_rows):
+            tally.days.add(key_rows[0].scheduled.astimezone(zone).date())
+        if statuses & set(_AIRED):
+            tally.aired += 1
+            tally.aired_seconds += sum((r.ended - r.started).total_seconds() for r in key_rows
+                                       if r.status in _AIRED and r.started and r.ended)
+        elif statuses & {Status.MISSED, Status.FAILED, Status.INTERRUPTED}:
+            tally.lost += 1
+    return tally
+
+
+__all__ = ["KIND", "facts_since", "plan_make_ups", "slot_name"]
