@@ -15,7 +15,7 @@ Rules, per campaign with `make_up: true` and a target:
   text, with a margin each side), never two in a row (one per gap between two broadcasts, across
   all campaigns), spread over days (one a day first, the earliest days first), never after the
   period or the campaign ends;
-- each lands at a fixed time (the start of its gap, rounded up to 5 minutes), so every pass
+- each lands at a fixed time (the start of its gap, rounded up to a 5-minute mark), so every pass
   plans the same keys until they are cued; a make-up that fails is one more lost broadcast and
   is planned again, by the same rules, in a later gap.
 """
@@ -35,9 +35,6 @@ from broadcaster.schedule.loader import estimated_seconds
 from broadcaster.schedule.model import Schedule, Slot
 
 KIND = "make-up"
-MARGIN = timedelta(minutes=5)        # clear air before and after a make-up
-LEAD = timedelta(minutes=10)         # a new make-up is planned at least this far ahead (time to render)
-GRID = 5                             # minutes: make-ups start on a 5-minute mark
 COUNTED_KINDS = ("scheduled", KIND, "manual")
 _AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)
 
@@ -45,6 +42,15 @@ _AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)
 def slot_name(campaign: Campaign) -> str:
     """The as-run `slot` of a campaign's make-ups (and the first part of their keys)."""
     return f"bù {campaign.id}"
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """How make-ups sit in the day (tests shrink these to seconds)."""
+
+    margin: timedelta = timedelta(minutes=5)   # clear air before and after a make-up
+    lead: timedelta = timedelta(minutes=10)    # a new make-up is planned at least this far ahead (to render)
+    grid: timedelta = timedelta(minutes=5)     # make-ups start on a mark of this step
 
 
 @dataclass
@@ -55,10 +61,10 @@ class _Tally:
     days: set[date] = field(default_factory=set)          # days with a make-up of this campaign
 
 
-def _ceil_grid(moment: datetime) -> datetime:
+def _ceil_grid(moment: datetime, grid: timedelta) -> datetime:
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    seconds = (moment - midnight).total_seconds()
-    return midnight + timedelta(minutes=math.ceil(seconds / 60 / GRID - 1e-9) * GRID)
+    steps = math.ceil((moment - midnight) / grid - 1e-9)
+    return midnight + steps * grid
 
 
 class _Day:
@@ -68,8 +74,11 @@ class _Day:
     two air-hour windows), so each such "turn" holds one make-up at most.
     """
 
-    def __init__(self, day: date, busy: list[tuple[datetime, datetime]], schedule: Schedule) -> None:
+    def __init__(self, day: date, busy: list[tuple[datetime, datetime]], schedule: Schedule,
+                 spacing: Spacing) -> None:
         zone = schedule.station.timezone
+        self.spacing = spacing
+        margin = spacing.margin
         self.starts = sorted(start for start, _ in busy)
         self.gaps: list[tuple[datetime, datetime]] = []
         for first, last in schedule.station.air_hours:
@@ -77,11 +86,11 @@ class _Day:
             closes = datetime.combine(day, last, tzinfo=zone)
             cursor = opens
             for start, end in sorted(busy):
-                if end + MARGIN <= cursor or start - MARGIN >= closes:
+                if end + margin <= cursor or start - margin >= closes:
                     continue
-                if start - MARGIN > cursor:
-                    self.gaps.append((cursor, start - MARGIN))
-                cursor = max(cursor, end + MARGIN)
+                if start - margin > cursor:
+                    self.gaps.append((cursor, start - margin))
+                cursor = max(cursor, end + margin)
             if cursor < closes:
                 self.gaps.append((cursor, closes))
         self.used: set[int] = set()
@@ -93,7 +102,7 @@ class _Day:
     def place(self, length: timedelta, earliest: datetime) -> datetime | None:
         """The start of the first free gap that fits `length` and starts at or after `earliest`."""
         for start, end in self.gaps:
-            at = _ceil_grid(start)
+            at = _ceil_grid(start, self.spacing.grid)
             if at >= earliest and at + length <= end and self.turn(at) not in self.used:
                 self.used.add(self.turn(at))
                 return at
@@ -101,11 +110,12 @@ class _Day:
 
 
 def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *,
-                  cued: Iterable[Occurrence] = (), lead: timedelta = LEAD) -> list[Occurrence]:
+                  cued: Iterable[Occurrence] = (), spacing: Spacing = Spacing()) -> list[Occurrence]:
     """The make-ups to air from `now` on, sorted by time.
 
-    `rows`: the as-run rows of at least the current target periods; `cued`: make-ups the daemon
-    has already cued and not yet logged (they count as to come and hold their gaps).
+    `rows`: the as-run rows of at least the current target periods (`facts_since`); `cued`:
+    make-ups the daemon has already cued and that have no as-run row yet (they count as to come
+    and hold their turns).
     """
     zone = schedule.station.timezone
     now = now.astimezone(zone)
@@ -134,7 +144,7 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
 
     def day_of(day: date) -> _Day:
         if day not in days:
-            days[day] = _Day(day, busy.get(day, []), schedule)
+            days[day] = _Day(day, busy.get(day, []), schedule, spacing)
         return days[day]
 
     # Make-ups already on the air or logged hold their gaps, whichever campaign they belong to.
@@ -152,7 +162,7 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
         make_up_slot = Slot(name=name, at=(time(),), play=campaign.bulletins)
         length = length_of(make_up_slot)
         to_come = [o for o in regular if o.start >= now and o.start.date() < end and campaign.counts(o.bulletins)]
-        mine = [o for o in cued if o.slot.name == name and o.start >= now]
+        mine = [o for o in cued if o.slot.name == name]
         tally.days |= {o.start.date() for o in mine}
         target = campaign.target
         whole = period_of(first, target.per)
@@ -167,7 +177,7 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
         count = min(count, tally.lost - len(mine))
         if count <= 0:
             continue
-        earliest = now + lead
+        earliest = now + spacing.lead
         candidates = [first + timedelta(days=n) for n in range((end - first).days)]
         candidates = [d for d in candidates if d >= today]
         per_day: dict[date, int] = defaultdict(int)
@@ -220,7 +230,7 @@ def _tally(campaign: Campaign, rows: list[AsRunRow], first: date, end: date, zon
         statuses = {r.status for r in key_rows}
         if any(r.kind == KIND for r in key_rows):
             tally.days.add(key_rows[0].scheduled.astimezone(zone).date())
-        if statuses & set(_AIRED):
+        if statuses & set(_AIRED) or statuses == {Status.PLAYING}:     # on the air now: counts as aired
             tally.aired += 1
             tally.aired_seconds += sum((r.ended - r.started).total_seconds() for r in key_rows
                                        if r.status in _AIRED and r.started and r.ended)
@@ -229,4 +239,4 @@ def _tally(campaign: Campaign, rows: list[AsRunRow], first: date, end: date, zon
     return tally
 
 
-__all__ = ["KIND", "facts_since", "plan_make_ups", "slot_name"]
+__all__ = ["KIND", "Spacing", "facts_since", "plan_make_ups", "slot_name"]

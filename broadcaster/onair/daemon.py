@@ -19,6 +19,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from broadcaster.asrun.log import AsRunLog, log_path
+from broadcaster.makeup import Spacing
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
 from broadcaster.onair.planner import CUE_LEAD, HORIZON, Planner
@@ -51,13 +52,15 @@ class Station:
                  reload_budget: float = RELOAD_BUDGET,
                  control: bool = True,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
-                 clock: Clock | None = None, speech_ahead: bool = False) -> None:
+                 clock: Clock | None = None, speech_ahead: bool = False,
+                 make_up_spacing: Spacing = Spacing()) -> None:
         self._schedule = schedule
         self.clock = clock or Clock(schedule.station.timezone)
         self.output_spec = output or schedule.station.output
         self.renderer = renderer
         self.cue_lead = cue_lead
         self.horizon = horizon
+        self.make_up_spacing = make_up_spacing
         self.device_tries = device_tries
         self.device_retry_delay = device_retry_delay
         self.render_retry_delay = render_retry_delay
@@ -132,7 +135,7 @@ class Station:
                                cue_entry=self.playout.push, in_use=self.playout.in_use,
                                output_spec=self.output_spec, cue_lead=self.cue_lead, horizon=self.horizon,
                                on_applied=self.ahead.update if self.ahead else None,
-                               reload_budget=self.reload_budget)
+                               reload_budget=self.reload_budget, make_up_spacing=self.make_up_spacing)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
                          renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
         try:

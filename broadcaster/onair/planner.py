@@ -35,6 +35,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from broadcaster import i18n
 from broadcaster.asrun.log import Status
+from broadcaster.makeup import Spacing, facts_since, plan_make_ups
 from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.onair import policy
 from broadcaster.onair.clock import Clock
@@ -75,7 +76,7 @@ class Planner:
                  cue_entry: Callable[[Entry], object], in_use: Callable[[], set[str]],
                  output_spec: str | None = None, cue_lead: timedelta = CUE_LEAD, horizon: timedelta = HORIZON,
                  on_applied: Callable[[Schedule], None] | None = None,
-                 reload_budget: float = RELOAD_BUDGET) -> None:
+                 reload_budget: float = RELOAD_BUDGET, make_up_spacing: Spacing = Spacing()) -> None:
         self.schedule = schedule
         self.on_applied = on_applied        # told of every schedule `apply()` swaps in (speech ahead)
         self.output_spec = output_spec or schedule.station.output   # a file output's files are evidence
@@ -95,6 +96,8 @@ class Planner:
             # policy.decide_cue airs it within catch_up or logs it missed.
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._cued: dict[str, datetime] = {}   # occurrence key -> its time; pruned as days pass
+        self._make_ups: dict[str, Occurrence] = {}   # make-ups with jobs and no as-run row yet
+        self.make_up_spacing = make_up_spacing
         self._stopping = False
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -206,6 +209,7 @@ class Planner:
         """
         since = min(since or now, now)
         found = occurrences(self.schedule, since, now + self.horizon)
+        found += [occ for occ in self._plan_make_ups(now) if occ.start < now + self.horizon]
         done = self.recorder.done_keys(since - timedelta(minutes=1))
         forget_before = now - LOOK_BACK
         self._cued = {key: start for key, start in self._cued.items() if start >= forget_before}
@@ -222,7 +226,22 @@ class Planner:
                                        id=f"render:{occ.key}", replace_existing=True)
             self.scheduler.add_job(self.cue, DateTrigger(max(occ.start - self.cue_lead, now)), args=[occ],
                                    id=f"cue:{occ.key}", replace_existing=True)
-        return keys
+            if occ.make_up:
+                self._make_ups[occ.key] = occ
+        return keys | set(self._make_ups)
+
+    def _plan_make_ups(self, now: datetime) -> list[Occurrence]:
+        """Make-ups for campaigns behind their target (see broadcaster.makeup); caller holds `lock`."""
+        since = facts_since(self.schedule, now.astimezone(self.clock.tz).date())
+        if since is None:
+            self._make_ups.clear()
+            return []
+        rows = self.recorder.history(datetime.combine(since, datetime.min.time(), tzinfo=self.clock.tz))
+        logged = {row.key for row in rows}
+        self._make_ups = {key: occ for key, occ in self._make_ups.items()
+                          if key not in logged and occ.make_up in self.schedule.campaigns
+                          and occ.start >= now - LOOK_BACK}
+        return plan_make_ups(self.schedule, rows, now, cued=self._make_ups.values(), spacing=self.make_up_spacing)
 
     def replan(self) -> None:
         with self.lock:
@@ -252,7 +271,8 @@ class Planner:
                 return None
             try:
                 audio = self.renders.request(self._occ_job(occ), deadline=occ.start, urgent=True)
-                entry = Entry(key=occ.key, kind=Kind.SCHEDULED, slot=occ.slot.name, bulletins=occ.bulletins,
+                kind = Kind.MAKE_UP if occ.make_up else Kind.SCHEDULED
+                entry = Entry(key=occ.key, kind=kind, slot=occ.slot.name, bulletins=occ.bulletins,
                               priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
                               start_at=occ.start if occ.start > now else None, order=self._order(occ))
             except Exception as exc:   # never drop an occurrence without a row
@@ -266,7 +286,13 @@ class Planner:
         return entry
 
     def _current_occurrence(self, occ: Occurrence) -> Occurrence | None:
-        """The occurrence with `occ`'s key in the schedule in force now, if it still exists."""
+        """The occurrence with `occ`'s key in the schedule in force now, if it still exists.
+
+        A make-up stands while its campaign still makes up (an edit may have switched it off).
+        """
+        if occ.make_up:
+            campaign = self.schedule.campaigns.get(occ.make_up)
+            return occ if campaign is not None and campaign.make_up else None
         second = timedelta(seconds=1)
         return next((o for o in occurrences(self.schedule, occ.start, occ.start + second) if o.key == occ.key), None)
 
@@ -304,6 +330,7 @@ class Planner:
             for job in self.scheduler.get_jobs():
                 if job.id.startswith(("render:", "cue:")):
                     job.remove()
+            self._make_ups.clear()      # their jobs are gone: planned again against the edited schedule
             keys = self.plan(self.clock.now(), since=since) | self.in_use()
             self.renders.keep_only(keys)
         log.info("schedule reloaded: %s slots, %s bulletins", len(schedule.slots), len(schedule.bulletins))

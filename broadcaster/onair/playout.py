@@ -268,7 +268,7 @@ class Playout:
         if programme.fallback_reason:
             note = i18n.tr("onair.offline_voice", engine=programme.engine, reason=programme.fallback_reason)
         waited = (now - entry.scheduled).total_seconds()
-        if entry.kind is Kind.SCHEDULED and entry.attempt == 1 and waited > policy.ON_TIME.total_seconds():
+        if entry.kind.timed and entry.attempt == 1 and waited > policy.ON_TIME.total_seconds():
             if entry.start_at is None:      # cued after its second: a restart or a stall, not a queue
                 log.warning("%s starts %.1f s after its time: catch-up (the station was not on air at its time)",
                             entry.key, waited)
@@ -296,7 +296,7 @@ class Playout:
                 self.on_aired(entry, report)
             if report.completed:
                 # Only a slot has a time to be late for; a desk request airs as soon as it is rendered.
-                late = (entry.kind is Kind.SCHEDULED and report.started is not None
+                late = (entry.kind.timed and report.started is not None
                         and policy.is_late(entry.scheduled, report.started))
                 status = Status.LATE if late else Status.PLAYED
                 self.recorder.finished(row, ended=ended, status=status, error=note, started=report.started)

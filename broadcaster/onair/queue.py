@@ -25,8 +25,14 @@ class Kind(str, enum.Enum):
     """Why an entry is on the queue; stored as the as-run row's `kind`."""
 
     SCHEDULED = "scheduled"
+    MAKE_UP = "make-up"          # a campaign's make-up broadcast (phát bù), planned by broadcaster.makeup
     MANUAL = "manual"
     EMERGENCY = "emergency"
+
+    @property
+    def timed(self) -> bool:
+        """Whether it has a time to keep (and so can be late); a desk request airs when rendered."""
+        return self in (Kind.SCHEDULED, Kind.MAKE_UP)
 
 
 @dataclass(eq=False)

@@ -53,7 +53,8 @@ class Recorder:
                    ended: datetime | None = None, error: str | None = None) -> None:
         """A complete row for an occurrence that did not go through the queue: missed, failed to
         cue, or found aired (by a file output's file) after the as-run log was lost."""
-        self.log.record(key=occ.key, kind=Kind.SCHEDULED.value, slot=occ.slot.name, bulletins=occ.bulletins,
+        kind = Kind.MAKE_UP if occ.make_up else Kind.SCHEDULED
+        self.log.record(key=occ.key, kind=kind.value, slot=occ.slot.name, bulletins=occ.bulletins,
                         priority=priority.label, scheduled=occ.start, status=status, started=started,
                         ended=ended, error=error)
 
