@@ -27,7 +27,7 @@ from broadcaster.onair.playout import Playout
 from broadcaster.onair.queue import Entry
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
-from broadcaster.onair.render import Prerenderer, Renderer, programme_renderer
+from broadcaster.onair.render import Prerenderer, Renderer, RenderResult, programme_renderer, spoken_now
 from broadcaster.onair.requests import Desk, Request
 from broadcaster.output import Output, PlaybackReport, open_output
 from broadcaster.schedule.model import Schedule
@@ -128,7 +128,8 @@ class Station:
                                        retry_delay=self.render_retry_delay)
         self.playout = Playout(open_output=self._open_output, clock=self.clock, recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
-                               device_retry_delay=self.device_retry_delay, on_aired=self.on_aired)
+                               device_retry_delay=self.device_retry_delay, on_aired=self.on_aired,
+                               last_resort=self._speak_directly)
         if self.speech_ahead and scheduling:
             self.ahead = SpeechAhead(station_speaker, busy=self.prerenderer.busy)
         self.planner = Planner(self._schedule, clock=self.clock, recorder=self.recorder, renders=self.prerenderer,
@@ -158,6 +159,11 @@ class Station:
         if scheduling:
             self.planner.keep_as_last_good(self.schedule)
             self.planner.log_next()
+
+    def _speak_directly(self, entry: Entry, error: str) -> RenderResult:
+        """The playout's last resort: the entry's texts spoken by eSpeak NG into a file in memory."""
+        out = self.prerenderer.memory / "direct" / f"{entry.label}.wav"
+        return spoken_now(entry.texts, self.schedule, out, error)
 
     def _programmes_folder(self, runtime: Path) -> Path:
         """Where renders go: the state folder, or the runtime fallback when the state folder refuses writes."""

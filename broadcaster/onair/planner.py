@@ -274,7 +274,8 @@ class Planner:
                 kind = Kind.MAKE_UP if occ.make_up else Kind.SCHEDULED
                 entry = Entry(key=occ.key, kind=kind, slot=occ.slot.name, bulletins=occ.bulletins,
                               priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
-                              start_at=occ.start if occ.start > now else None, order=self._order(occ))
+                              start_at=occ.start if occ.start > now else None, order=self._order(occ),
+                              texts=tuple(self.schedule.bulletins[b].text or "" for b in occ.bulletins))
             except Exception as exc:   # never drop an occurrence without a row
                 log.exception("could not cue %s", occ.key)
                 self.recorder.occurrence(occ, occ.priority(self.schedule), status=Status.FAILED, ended=now,

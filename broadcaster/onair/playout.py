@@ -79,8 +79,10 @@ class Playout:
 
     def __init__(self, *, open_output: Callable[[], Output], clock: Clock, recorder: Recorder,
                  renders: Renders, device_tries: int = 3, device_retry_delay: float = 3.0,
-                 on_aired: Callable[[Entry, PlaybackReport], None] | None = None) -> None:
+                 on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
+                 last_resort: Callable[[Entry, str], RenderResult | None] | None = None) -> None:
         self._open_output = open_output
+        self.last_resort = last_resort      # speaks an unrenderable programme's texts straight away
         self.clock = clock
         self.recorder = recorder
         self.renders = renders
@@ -240,6 +242,18 @@ class Playout:
                     self._current = None
                     self._cond.notify_all()
 
+    def _spoken_instead(self, entry: Entry, error: str) -> RenderResult | None:
+        """The last resort for a programme that could not be rendered: its texts by the offline voice."""
+        if self.last_resort is None or not any(t.strip() for t in entry.texts):
+            return None
+        try:
+            programme = self.last_resort(entry, error)
+        except Exception as exc:   # the last resort failing leaves the failed row, never a dead thread
+            log.error("%s could not be spoken directly either: %s", entry.key, exc)
+            return None
+        log.error("%s could not be rendered (%s): its text is spoken straight by the offline voice", entry.key, error)
+        return programme
+
     def _get_output(self) -> Output:
         with self._output_lock:
             if self._output is None:
@@ -260,10 +274,12 @@ class Playout:
             programme: RenderResult = entry.audio.result(timeout=0)
         except (CancelledError, Exception) as exc:
             error = str(exc) if not isinstance(exc, CancelledError) else i18n.tr("onair.render_cancelled")
-            self.recorder.never_aired(entry, status=Status.FAILED, ended=now, error=error)
-            log.error("%s not aired: %s", entry.key, error)
-            self.renders.discard(entry.key)
-            return
+            programme = self._spoken_instead(entry, error)
+            if programme is None:
+                self.recorder.never_aired(entry, status=Status.FAILED, ended=now, error=error)
+                log.error("%s not aired: %s", entry.key, error)
+                self.renders.discard(entry.key)
+                return
         note = None
         if programme.fallback_reason:
             note = i18n.tr("onair.offline_voice", engine=programme.engine, reason=programme.fallback_reason)

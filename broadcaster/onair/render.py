@@ -35,6 +35,7 @@ from pathlib import Path
 
 from broadcaster import i18n
 from broadcaster.errors import OnAirError
+from broadcaster.output import wav_seconds
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ i18n.register({
     "onair.render_timeout": ("Dựng chương trình quá {seconds} giây, đã dừng",
                              "Rendering took longer than {seconds} s and was stopped"),
     "onair.render_stopped": ("Bộ dựng chương trình đã dừng", "The render worker was stopped"),
+    "onair.spoken_directly": ("không dựng được chương trình ({reason}); giọng ngoại tuyến đọc thẳng nội dung",
+                              "the programme could not be rendered ({reason}); the offline voice read its text "
+                              "straight to the output"),
 })
 
 
@@ -117,6 +121,25 @@ def programme_renderer(job: RenderJob, out: Path) -> RenderResult:
         reasons = "offline retry"
     return RenderResult(Path(programme.path), float(programme.duration),
                         "+".join(programme.engines) or "audio", reasons)
+
+
+def spoken_now(texts: tuple[str, ...], schedule: Schedule, out: Path, reason: str) -> RenderResult:
+    """The last resort: `texts` normalized and spoken by eSpeak NG into one WAV, nothing else.
+
+    For a programme whose render failed (its worker, ffmpeg, the disk): no jingles and no
+    loudness pass, but the words reach the loudspeakers. Runs in the daemon's process (eSpeak NG
+    is a child process and takes well under a second for a bulletin).
+    """
+    from broadcaster.speech.espeak import EspeakEngine
+    from broadcaster.text import Normalizer, load_dictionary
+
+    station = schedule.station
+    overrides = load_dictionary(station.pronunciations)[0] if station.pronunciations else None
+    normalizer = Normalizer(overrides)
+    spoken = "\n".join(normalizer.normalize(text) for text in texts if text.strip())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    EspeakEngine.from_settings(station.speech).synthesize(spoken, out)
+    return RenderResult(out, wav_seconds(out), "espeak-ng", i18n.tr("onair.spoken_directly", reason=reason))
 
 
 def _worker_main(conn, log_level: int) -> None:

@@ -107,7 +107,8 @@ class Desk:
         audio = self.renders.request(self.job(key, title, request.bulletins), deadline=now, urgent=True)
         entry = Entry(key=key, kind=request.kind, slot=request.name,
                       bulletins=tuple(b.id for b in request.bulletins), priority=request.priority,
-                      scheduled=now, audio=audio, start_at=None, order=-1)
+                      scheduled=now, audio=audio, start_at=None, order=-1,
+                      texts=tuple(b.text or "" for b in request.bulletins))
         log.warning("desk request %s queued at level %s", key, request.priority.label)
         return self.playout.push(entry)
 
