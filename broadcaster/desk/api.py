@@ -12,9 +12,9 @@ from datetime import date
 
 from fastapi import APIRouter, Body, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
 
 from broadcaster import i18n
-from broadcaster.desk import exports
 from broadcaster.desk.app import Principal, desk_of, require
 from broadcaster.desk.store import DeskError
 
@@ -155,16 +155,15 @@ def history(request: Request, who: Principal = require("xem"), format: str = "js
             status: str = ""):
     """The as-run log; `?from=YYYY-MM-DD&to=YYYY-MM-DD`, `format=json|csv|xlsx`."""
     first, last = request.query_params.get("from"), request.query_params.get("to")
-    rows = desk_of(request).history(first, last, slot, status)
     name = f"nhat-ky-{first or 'dau'}-{last or date.today().isoformat()}"
-    if format == "csv":
-        return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    if format == "xlsx":
-        return Response(exports.to_xlsx(rows, "nhat-ky"),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return rows
+    if format in ("csv", "xlsx"):
+        path = desk_of(request).export(first, last, slot, status, format)
+        media = "text/csv; charset=utf-8" if format == "csv" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return FileResponse(path, media_type=media, filename=f"{name}.{format}",
+                            background=BackgroundTask(path.unlink, missing_ok=True))
+    rows = desk_of(request).history(first, last, slot, status)
+    return JSONResponse(rows)       # plain JSON already: skip FastAPI's per-value encoder on big months
 
 
 @router.get("/audit")

@@ -9,6 +9,7 @@ file did not spell out stay unspelled, so saving an untouched form changes no by
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -321,6 +322,9 @@ async def onair_action(request: Request, who: Principal = require("bien-tap", pa
 def history_page(request: Request, who: Principal = require("xem", page=True), slot: str = "", status: str = ""):
     first = request.query_params.get("from") or None
     last = request.query_params.get("to") or None
+    if first is None and last is None:         # the last week, not the station's whole life
+        today = desk_of(request).today()
+        first, last = (today - timedelta(days=6)).isoformat(), today.isoformat()
     rows = desk_of(request).history(first, last, slot, status, limit=HISTORY_PAGE)
     slots, _ = desk_of(request).slots()
     return render(request, "history.html", who, rows=rows, first=first or "", last=last or "", slot=slot,

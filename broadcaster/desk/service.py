@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, log_path
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.desk.accounts import Accounts, User
-from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, sha256
+from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, read_plain, sha256
 from broadcaster.errors import OnAirError
 from broadcaster.occurrences import occurrences
 from broadcaster.onair.control import send_request, socket_path
@@ -95,7 +96,10 @@ class Desk:
             cached = self._doc_cache
         if cached is not None and self._stat_key(cached[0]) == cached[1]:
             return cached[2], cached[3]
-        _, document, raw = self.store.load()
+        raw = self.store.schedule_bytes()
+        document = read_plain(raw)
+        if not isinstance(document, dict):
+            raise DeskError(409, i18n.tr("desk.file_broken", detail=self.schedule_path.name))
         files = [self.schedule_path] + [self.store.folder / f for f in self.store.text_files(document)]
         key = self._stat_key(files)
         version = self.store.version(document, raw)
@@ -235,6 +239,11 @@ class Desk:
             "next": self.agenda(now, days=2, limit=5, after=now),
         }
 
+    def today(self) -> date:
+        """Today in the station's time zone."""
+        schedule, _ = self.schedule()
+        return datetime.now(schedule.station.timezone if schedule else None).date()
+
     def agenda(self, now: datetime | None = None, *, days: int = 1, limit: int | None = None,
                after: datetime | None = None) -> list[dict]:
         schedule, _ = self.schedule()
@@ -279,28 +288,34 @@ class Desk:
     # -- the as-run log ------------------------------------------------------------------------
     def history(self, first: str | None = None, last: str | None = None, slot: str = "", status: str = "",
                 limit: int | None = None) -> list[dict]:
+        """As-run rows of the date range (station days, inclusive), newest first, filtered."""
         schedule, _ = self.schedule()
-        from zoneinfo import ZoneInfo
-        zone = schedule.station.timezone if schedule else ZoneInfo("Asia/Ho_Chi_Minh")
-        start = datetime.combine(_day(first), time(), tzinfo=zone) if first else None
-        end = datetime.combine(_day(last) + timedelta(days=1), time(), tzinfo=zone) if last else None
-        path = log_path(self.state_dir)
-        if not path.exists():
-            return []
-        with AsRunLog(path) as asrun:
-            rows = asrun.history(start, end)
-        found = []
-        for row in reversed(rows):                 # newest first on the page
-            if slot and row.slot != slot or status and row.status.value != status:
-                continue
-            record = row.to_json()
-            for key in ("scheduled", "started", "ended"):
-                value = getattr(row, key)
-                record[key] = value.astimezone(zone).isoformat(timespec="milliseconds") if value else None
-            found.append(record)
-            if limit and len(found) >= limit:
-                break
-        return found
+        return history_rows(log_path(self.state_dir), schedule.station.timezone if schedule else None,
+                            first, last, slot, status, limit)
+
+    def export(self, first: str | None, last: str | None, slot: str, status: str, kind: str) -> Path:
+        """The as-run log as a CSV or XLSX file, written by a child process.
+
+        100,000 rows take a few hundred MB while they are turned into a file; a child gives
+        that memory back when it exits, and the desk stays small and answering meanwhile.
+        """
+        schedule, _ = self.schedule()
+        for value in (first, last):
+            if value:
+                _day(value)            # a bad date is the caller's 400, not the child's failure
+        folder = self.state_dir / PREVIEW_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"export-{secrets.token_hex(8)}.{kind}"
+        request = json.dumps({"log": str(log_path(self.state_dir)), "zone": schedule.station.timezone.key
+                              if schedule else "Asia/Ho_Chi_Minh", "first": first, "last": last, "slot": slot,
+                              "status": status, "kind": kind, "out": str(out)})
+        result = subprocess.run([sys.executable, "-m", "broadcaster.desk.exports"], input=request.encode(),
+                                capture_output=True, timeout=600)
+        if result.returncode != 0 or not out.exists():
+            out.unlink(missing_ok=True)
+            message = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+            raise DeskError(500, message[0])
+        return out
 
     # -- text, listening, uploads --------------------------------------------------------------
     def spoken(self, text: str) -> dict:
@@ -366,6 +381,36 @@ class Desk:
             raise
         self._audit(actor, "upload", bulletin_id, "ok", f"{filename!r} -> {relative}")
         return relative
+
+
+def history_rows(path: Path, zone, first: str | None, last: str | None, slot: str = "", status: str = "",
+                 limit: int | None = None) -> list[dict]:
+    """Rows of the as-run log at `path` as JSON-ready dicts in station time, newest first."""
+    from zoneinfo import ZoneInfo
+
+    zone = zone or ZoneInfo("Asia/Ho_Chi_Minh")
+    start = datetime.combine(_day(first), time(), tzinfo=zone) if first else None
+    end = datetime.combine(_day(last) + timedelta(days=1), time(), tzinfo=zone) if last else None
+    if not path.exists():
+        return []
+    with AsRunLog(path) as asrun:
+        rows = asrun.history(start, end)
+    found = []
+    for row in reversed(rows):
+        if slot and row.slot != slot or status and row.status.value != status:
+            continue
+        found.append({"id": row.id, "key": row.key, "kind": row.kind, "slot": row.slot,
+                      "bulletins": list(row.bulletins), "priority": row.priority,
+                      "scheduled": _local_iso(row.scheduled, zone), "started": _local_iso(row.started, zone),
+                      "ended": _local_iso(row.ended, zone), "status": row.status.value, "engine": row.engine,
+                      "error": row.error})
+        if limit and len(found) >= limit:
+            break
+    return found
+
+
+def _local_iso(value: datetime | None, zone) -> str | None:
+    return value.astimezone(zone).isoformat(timespec="milliseconds") if value else None
 
 
 def _day(value: str) -> date:

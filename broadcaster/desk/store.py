@@ -33,6 +33,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml as yaml_c
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -94,6 +95,32 @@ def check_name(value: str, *, kind: str) -> str:
     if kind == "bulletin" and not BULLETIN_ID.match(value):
         raise DeskError(400, i18n.tr("desk.bad_name", kind=kind, value=value))
     return value
+
+
+class _Plain(yaml_c.CSafeLoader):
+    """libyaml's speed for reading (ruamel's round-trip loader takes about a second on a big
+    schedule), with YAML 1.2's core schema as ruamel reads it: `06:00` stays text (YAML 1.1 would
+    make it base-60 360) and `yes` stays text."""
+
+
+_Plain.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml_c.SafeLoader.yaml_implicit_resolvers.items()}
+_Plain.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                             list("tTfF"))
+_Plain.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_Plain.add_implicit_resolver("tag:yaml.org,2002:float",
+                             re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+                             list("-+0123456789."))
+
+
+def read_plain(raw: bytes) -> Any:
+    """schedule.yaml as plain Python values, read as the round-trip editor reads them."""
+    try:
+        return yaml_c.load(raw.decode("utf-8-sig"), Loader=_Plain)
+    except (yaml_c.YAMLError, UnicodeDecodeError) as exc:
+        raise DeskError(409, i18n.tr("desk.file_broken", detail=str(exc).splitlines()[0])) from exc
 
 
 def _yaml(source: str) -> YAML:
@@ -208,12 +235,19 @@ class ScheduleStore:
         self.history_dir = self.state_dir / HISTORY
         self.clock = clock
         self._lock = threading.Lock()
+        self._kept: tuple | None = None       # (stat, yaml, document, bytes) as the last save wrote them
 
     # -- reading ------------------------------------------------------------------------------
     def schedule_bytes(self) -> bytes:
         return self.path.read_bytes()
 
     def load(self) -> tuple[YAML, Any, bytes]:
+        """The round-trip document to edit. The one the last save wrote is reused while the file is
+        unchanged on disk (ruamel needs about a second to read a 500-bulletin schedule); it is
+        handed out once, since an edit changes it in place and a refused edit must not leak."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0] == _stat(self.path):
+            return kept[1], kept[2], kept[3]
         raw = self.schedule_bytes()
         source = raw.decode("utf-8-sig")
         yaml = _yaml(source)
@@ -408,16 +442,16 @@ class ScheduleStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 staged[relative] = self._stage(target, content.rstrip("\n") + "\n", temporaries)
             check_text = final
-            if staged:
-                check_doc = yaml.load(final)
-                for entry in (check_doc.get("bulletins") or {}).values():
-                    if isinstance(entry, dict) and str(entry.get("text_file")) in staged:
-                        entry["text_file"] = staged[str(entry["text_file"])].relative_to(self.folder).as_posix()
-                check_text = _dump(yaml, check_doc)
+            if staged:          # the loader reads the staged texts: point text_file at them, for the check only
+                swapped = _swap_text_files(document, {rel: tmp.relative_to(self.folder).as_posix()
+                                                      for rel, tmp in staged.items()})
+                check_text = _dump(yaml, document)
+                _swap_text_files(document, swapped)
             candidate = self._stage(self.path, check_text, temporaries)
             renames = {candidate: self.path, **{tmp: self._inside(rel) for rel, tmp in staged.items()}}
             schedule, problems = check_schedule(candidate)
-            reported = [self._problem(p, renames, final, yaml, focus) for p in problems]
+            fields = _field_lines(final, focus) if problems else []
+            reported = [self._problem(p, renames, fields, focus) for p in problems]
             errors = [p for p in reported if p["severity"] == "error"]
             if schedule is None or errors:
                 raise DeskError(422, i18n.tr("desk.invalid", count=len(errors)), errors or reported)
@@ -426,7 +460,10 @@ class ScheduleStore:
                 _replace(temporary, self._inside(relative))
             candidate.unlink()
             _replace(self._stage(self.path, final, temporaries), self.path)
-            return Saved(self.version(), [p for p in reported if p["severity"] != "error"])
+            if schedule_text is None:
+                self._kept = (_stat(self.path), yaml, document, final.encode("utf-8"))
+            return Saved(self.version(document, final.encode("utf-8")),
+                         [p for p in reported if p["severity"] != "error"])
         finally:
             for temporary in temporaries:
                 temporary.unlink(missing_ok=True)
@@ -448,35 +485,19 @@ class ScheduleStore:
             os.fsync(handle.fileno())
         return temporary
 
-    def _problem(self, problem: Problem, renames: dict[Path, Path], final: str, yaml: YAML,
+    def _problem(self, problem: Problem, renames: dict[Path, Path], fields: list[tuple[int, str]],
                  focus: tuple | None) -> dict:
         path = renames.get(Path(problem.path), Path(problem.path))
         try:
             shown = path.relative_to(self.folder).as_posix()
         except ValueError:
             shown = str(path)
+        if path == self.path:
+            field = next((key for line, key in reversed(fields) if line <= problem.line), None)
+        else:
+            field = "text" if focus and focus[0] == "bulletins" else None
         return {"file": shown, "line": problem.line, "column": problem.column, "severity": problem.severity,
-                "key": problem.key, "message": problem.message,
-                "field": self._field_at(problem.line, final, yaml, focus) if path == self.path else
-                ("text" if focus and focus[0] == "bulletins" else None)}
-
-    @staticmethod
-    def _field_at(line: int, final: str, yaml: YAML, focus: tuple | None) -> str | None:
-        """The key of the edited bulletin or slot whose lines hold `line`, to show a problem beside its field."""
-        if focus is None:
-            return None
-        try:
-            entry = yaml.load(final)[focus[0]][focus[1]]
-        except (YAMLError, KeyError, IndexError, TypeError):
-            return None
-        if not isinstance(entry, CommentedMap):
-            return None
-        best = None
-        for key in entry:
-            key_line = entry.lc.key(key)[0] + 1
-            if key_line <= line:
-                best = str(key)
-        return best
+                "key": problem.key, "message": problem.message, "field": field}
 
     def _keep_history(self, who: str, what: str, text_files: list[str]) -> None:
         stamp = self.clock().astimezone(timezone.utc)
@@ -494,6 +515,43 @@ class ScheduleStore:
                 files[relative] = f"text-{number}.txt"
         meta = {"at": stamp.isoformat(timespec="seconds"), "who": who, "what": what, "files": files}
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def _stat(path: Path) -> tuple:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _swap_text_files(document: Any, swap: dict[str, str]) -> dict[str, str]:
+    """Point bulletins' `text_file` values named in `swap` elsewhere; returns the reverse swap."""
+    undo = {}
+    for entry in (document.get("bulletins") or {}).values():
+        if isinstance(entry, dict) and str(entry.get("text_file")) in swap:
+            old = entry["text_file"]
+            entry["text_file"] = swap[str(old)]
+            undo[swap[str(old)]] = old
+    return undo
+
+
+def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str]]:
+    """(first line, key) of each key of the edited bulletin or slot, in file order, so a problem's
+    line tells which field it belongs to. libyaml's composer: fast even on a large schedule."""
+    if focus is None:
+        return []
+    try:
+        node = yaml_c.compose(source, Loader=yaml_c.CSafeLoader)
+    except yaml_c.YAMLError:
+        return []
+    for step in focus:
+        if isinstance(node, yaml_c.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml_c.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            return []
+    if not isinstance(node, yaml_c.MappingNode):
+        return []
+    return [(k.start_mark.line + 1, str(k.value)) for k, _ in node.value]
 
 
 def _replace(temporary: Path, target: Path) -> None:

@@ -204,7 +204,7 @@ def test_history_exports_csv_with_bom_and_xlsx(clients, station):
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert sheet.max_row == 3 and sheet["D2"].value == "Bản tin sáng"
-    page = clients["xem"].get("/history?status=played").text
+    page = clients["xem"].get("/history?from=2023-01-01&to=2023-01-31&status=played").text
     assert page.count('class="status-played"') == 1 and "status-missed" not in page
 
 

@@ -166,3 +166,14 @@ def test_the_loaded_schedule_carries_the_version_of_its_bytes(station, store):
     assert schedule.version == hashlib.sha256(station.original).hexdigest()
     save_snapshot(schedule)
     assert load_snapshot(station.path).version == schedule.version
+
+
+def test_a_refused_edit_never_leaks_into_the_next_save(station, store):
+    slot = {"name": "Bản tin sáng", "at": "06:30", "days": ["t2", "t3", "t4", "t5", "t6"], "play": ["tin-sang", "tin-file"]}
+    store.save_slot("Bản tin sáng", slot, who="binh", expected=store.version(), create=False)
+    with pytest.raises(DeskError):
+        store.save_slot("Bản tin sáng", {**slot, "at": "99:99"}, who="binh", expected=store.version(), create=False)
+    store.save_bulletin("tin-le", {"title": "Tin lẻ mới", "text": "Xin chào bà con.", "repeat": 2}, who="binh",
+                        expected=store.version(), create=False)
+    text = station.path.read_text(encoding="utf-8")
+    assert '"06:30"' in text and "99:99" not in text and "Tin lẻ mới" in text
