@@ -22,7 +22,6 @@ from broadcaster.desk.accounts import ROLES
 from broadcaster.schedule import DEFAULT_DESK_LISTEN, Schedule
 from broadcaster.schedule.loader import parse_listen
 
-log = logging.getLogger(__name__)
 
 
 def station_of(schedule_path: Path) -> Schedule:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -35,7 +34,6 @@ from broadcaster.onair.control import send_request, socket_path
 from broadcaster.schedule import Schedule, check_schedule
 from broadcaster.schedule.loader import BULLETIN_KEYS, SLOT_KEYS
 
-log = logging.getLogger(__name__)
 
 STATUS_TIMEOUT = 2.0          # the page polls every 2 s; a busy daemon must not pile requests up
 REQUEST_TIMEOUT = 10.0
