@@ -60,9 +60,9 @@ ICECAST_TIMEOUT = 3.0
 i18n.register({
     "health.output.ok": ("Đầu ra {name} mở được và nhận âm thanh.", "Output {name} opens and takes audio."),
     "health.output.failing": ("Đầu ra {name} không phát được: {detail}", "Output {name} cannot play: {detail}"),
-    "health.output.icecast_down": ("máy chủ Icecast {server} không trả lời ({detail}): khởi động icecast2 "
+    "health.output.icecast_down": ("máy chủ Icecast {server} không trả lời: khởi động icecast2 "
                                    "(`sudo systemctl start icecast2`) hoặc sửa địa chỉ trong station.outputs/zones.",
-                                   "the Icecast server {server} does not answer ({detail}): start icecast2 "
+                                   "the Icecast server {server} does not answer: start icecast2 "
                                    "(`sudo systemctl start icecast2`) or fix the address in station.outputs/zones."),
     "health.output.folder": ("không ghi được vào thư mục {folder} ({detail}): sửa quyền ghi hoặc giải phóng ổ đĩa.",
                              "cannot write to {folder} ({detail}): fix its permissions or free disk space."),
@@ -172,27 +172,17 @@ def probe_sound_device(spec: str, base: Path | None) -> None:
 
 
 def probe_icecast(spec: str, base: Path | None) -> None:
-    """An Icecast mount is reachable when its server answers its status page over HTTP.
+    """An Icecast mount is reachable when its server answers its status page.
 
     The station's encoder (not this check) is the mount's source, so the mount itself may be
     missing from the server until the daemon connects; the server being down is what stops air.
     """
-    import urllib.request
-
+    from broadcaster.output.icecast import listeners
     from broadcaster.schedule.outputs import parse_icecast
 
-    try:
-        mount = parse_icecast(spec)
-    except ValueError as exc:
-        raise OutputError(i18n.tr("health.output.icecast_down", server=spec, detail=exc.args[0])) from exc
-    url = f"http://{mount.host}:{mount.port}/status-json.xsl"
-    try:
-        with urllib.request.urlopen(url, timeout=ICECAST_TIMEOUT) as reply:
-            reply.read(1)
-    except OSError as exc:
-        detail = getattr(exc, "reason", None) or exc
-        raise OutputError(i18n.tr("health.output.icecast_down", server=f"{mount.host}:{mount.port}",
-                                  detail=detail)) from exc
+    mount = parse_icecast(spec)         # the loader has checked it
+    if listeners(mount, timeout=ICECAST_TIMEOUT) is None:
+        raise OutputError(i18n.tr("health.output.icecast_down", server=f"{mount.host}:{mount.port}"))
 
 
 OUTPUT_PROBES: dict[str, Callable[[str, Path | None], None]] = {

@@ -74,5 +74,22 @@ def test_icecast_server_down_names_the_fix(english):
         port = probe.getsockname()[1]
     result = check_output(f"icecast://source@127.0.0.1:{port}/xa.mp3", None)
     assert result.state is State.FAILING and result.name == f"output:icecast://source@127.0.0.1:{port}/xa.mp3"
-    assert f"the Icecast server 127.0.0.1:{port} does not answer" in result.message
+    assert f"the Icecast server 127.0.0.1:{port} does not answer: start icecast2" in result.message
     assert "sudo systemctl start icecast2" in result.message
+
+
+def test_icecast_server_goes_away_and_comes_back(english):
+    from tests.icecast import IcecastServer
+
+    server = IcecastServer()
+    try:
+        server.start()
+        spec = server.source_url("thon-dong.mp3")
+        assert check_output(spec, None).state is State.OK
+        server.stop()
+        down = check_output(spec, None)
+        assert down.state is State.FAILING and f"127.0.0.1:{server.port} does not answer" in down.message
+        server.start()
+        assert check_output(spec, None).state is State.OK
+    finally:
+        server.close()
