@@ -86,6 +86,10 @@ i18n.register({
                              "phóng ổ đĩa, nếu không các buổi phát sẽ không được ghi lại.",
                              "Cannot write the as-run log {path} ({detail}): fix its permissions or free disk "
                              "space, or broadcasts go unrecorded."),
+    "health.asrun.pending": ("Nhật ký phát thanh {path} không ghi được ({detail}): {count} dòng đang chờ trong bộ "
+                             "nhớ và sổ tạm. Giải phóng ổ đĩa hoặc sửa quyền ghi; các dòng sẽ được ghi lại.",
+                             "The as-run log {path} cannot be written ({detail}): {count} row(s) wait in memory "
+                             "and the journal. Free disk space or fix permissions; they will be written then."),
     "health.asrun.full": ("ổ đĩa đầy", "the disk is full"),
     "health.voice.offline_only": ("Đài chỉ dùng giọng ngoại tuyến ({engines}), theo station.speech.engines.",
                                   "The station uses the offline voice only ({engines}), as station.speech.engines says."),
@@ -288,9 +292,15 @@ def check_disk(schedule: Schedule, now: datetime) -> Result:
     return Result("disk", State.OK, i18n.tr("health.disk.ok", **values))
 
 
-def check_asrun(state_dir: Path) -> Result:
-    """The log's file (or its folder, before the first row) takes a write lock, and the disk has room."""
+def check_asrun(state_dir: Path, fault: object | None = None) -> Result:
+    """The log's file (or its folder, before the first row) takes a write lock, and the disk has room.
+
+    `fault`: the running daemon's `AsRunLog.fault` (rows waiting in memory), failing by itself.
+    """
     path = log_path(state_dir)
+    if fault is not None:
+        return Result("asrun", State.FAILING, i18n.tr("health.asrun.pending", path=path, count=fault.pending,
+                                                      detail=fault.message))
     try:
         if not path.exists():
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -515,7 +525,8 @@ class Monitor:
     `render_state` answers for the next broadcast (the daemon's pre-renderer; on-disk files
     otherwise). `reachable` probes Google, `clock_check` the system clock: both injectable.
     `busy(spec)` tells when an output is on air: its probe then waits for the next run, so a
-    probe never competes with a programme for the device.
+    probe never competes with a programme for the device. `asrun_fault` is the daemon's as-run
+    log fault (rows it could not write yet), if any.
     """
 
     def __init__(self, schedule: Schedule | None, source: ScheduleSource, *, outputs: Sequence[str],
@@ -523,8 +534,10 @@ class Monitor:
                  render_state: RenderLookup | None = None,
                  reachable: Callable[[], str | None] = google_reachable,
                  clock_check: Callable[[], Result] = check_clock,
-                 busy: Callable[[str], bool] = lambda spec: False) -> None:
+                 busy: Callable[[str], bool] = lambda spec: False,
+                 asrun_fault: Callable[[], object | None] = lambda: None) -> None:
         self.clock = clock
+        self.asrun_fault = asrun_fault
         self.tracker = tracker or StateTracker(clock)
         self.reachable = reachable
         self.clock_check = clock_check
@@ -558,7 +571,7 @@ class Monitor:
         if name == "disk":
             return check_disk(schedule, now)
         if name == "asrun":
-            return check_asrun(schedule.station.state_dir)
+            return check_asrun(schedule.station.state_dir, self.asrun_fault())
         if name == "voice":
             return check_voice(schedule, now, reachable=self.reachable, inspector=self._inspector)
         if name == "next":

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from broadcaster import i18n
 from broadcaster.asrun.log import log_path
 from broadcaster.health.base import CheckStatus, State, StateTracker
 from broadcaster.health.checks import CHEAP, Monitor, RenderLookup, ScheduleSource, file_version
 from broadcaster.health.metrics import Counters, MetricsServer, exposition
+from broadcaster.occurrences import occurrences
 from broadcaster.schedule.model import Schedule
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class HealthWatch:
                  clock: Callable[[], datetime], render_state: RenderLookup | None = None,
                  busy: Callable[[], bool] = lambda: False, on_air: Callable[[], dict | None] = lambda: None,
                  counters: Counters | None = None,
+                 asrun_fault: Callable[[], object | None] = lambda: None,
                  reachable: Callable[[], str | None] | None = None,
                  clock_check: Callable[[], object] | None = None, every: float = EVERY) -> None:
         self._schedule = schedule
@@ -62,7 +64,7 @@ class HealthWatch:
         options = {k: v for k, v in (("reachable", reachable), ("clock_check", clock_check)) if v is not None}
         self.monitor = Monitor(in_force, source, outputs=outputs, clock=clock,
                                tracker=StateTracker(clock, store=store), render_state=render_state,
-                               busy=lambda spec: busy(), **options)
+                               busy=lambda spec: busy(), asrun_fault=asrun_fault, **options)
         self._lock = threading.Lock()           # one run of the checks at a time
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="health", daemon=True)
@@ -84,12 +86,24 @@ class HealthWatch:
             self._server.start()
 
     def minute(self) -> list[CheckStatus]:
+        """The cheap checks, and the output probes when a pre-render is due before the next run."""
         with self._lock:
             self._follow_schedule()
-            return self.monitor.check_cheap(CHEAP)
+            statuses = self.monitor.check_cheap(CHEAP)
+            if self._prerender_due():
+                statuses += self.monitor.check_outputs()
+            return statuses
+
+    def _prerender_due(self) -> bool:
+        """Whether a broadcast's pre-render starts before the next run (its outputs are probed now)."""
+        schedule, now = self._in_force, self.clock()
+        ahead = now + schedule.station.prerender
+        return any(now <= occ.start - schedule.station.prerender < now + timedelta(seconds=self.every)
+                   for occ in occurrences(schedule, ahead, ahead + timedelta(seconds=self.every)))
 
     def before_prerender(self) -> list[CheckStatus]:
-        """Output probes, half an hour before air: time to plug the cable back in."""
+        """Output probes now (the minute run calls them before each pre-render: time to plug the
+        cable back in before air)."""
         with self._lock:
             return self.monitor.check_outputs()
 

@@ -80,3 +80,44 @@ def test_broken_edit_reload_status_and_metrics(station, timedatectl, english):
     assert "broadcaster_on_air 1" in text.splitlines()
     assert 'broadcaster_check_state{check="schedule"} 0' in text.splitlines()
     assert "broadcaster_voice_fallbacks_total 0" in text.splitlines()
+
+
+def test_outputs_are_probed_in_the_minute_before_each_prerender(station, timedatectl, english):
+    station.write(at="17:00")                                   # pre-render at 16:30
+    holder = Holder(load_schedule(station.path))
+    now = {"t": at("2026-11-30T16:28:00")}
+    source = ScheduleSource(holder.schedule.path, "file", version=file_version(holder.schedule.path))
+    watch = HealthWatch(lambda: holder.schedule, source, outputs=[f"file:{station.folder / 'aired'}"],
+                        clock=lambda: now["t"], reachable=lambda: None)
+    assert not [s for s in watch.minute() if s.name.startswith("output:")]
+    now["t"] = at("2026-11-30T16:29:30")
+    assert [s.name for s in watch.minute() if s.name.startswith("output:")] == [
+        f"output:file:{station.folder / 'aired'}"]
+    now["t"] = at("2026-11-30T16:30:30")
+    assert not [s for s in watch.minute() if s.name.startswith("output:")]
+
+
+def test_rows_waiting_in_memory_fail_the_asrun_check(small_disk, tmp_path, english):
+    from datetime import datetime
+
+    from broadcaster.asrun.log import AsRunLog, Status
+    from broadcaster.health.checks import check_asrun
+    from tests.health.conftest import TZ
+
+    state = small_disk.path / "var"
+    state.mkdir()
+    asrun = AsRunLog(state / "asrun.sqlite3")
+    try:
+        small_disk.fill()
+        now = datetime.now(TZ)
+        for minute in range(3):
+            asrun.record(key=f"k{minute}", kind="scheduled", slot="s", bulletins=["b"], priority="normal",
+                         scheduled=now, status=Status.PLAYED, started=now, ended=now)
+        fault = asrun.fault
+        assert fault is not None
+        result = check_asrun(state, fault)
+        assert result.state.label == "failing"
+        assert f"{fault.pending} row(s) wait in memory and the journal" in result.message
+    finally:
+        small_disk.free()
+        asrun.close()
