@@ -290,10 +290,12 @@ class Prerenderer:
 
     def __init__(self, renderer: Renderer, folder: Path, *, clock: Callable[[], datetime],
                  retry_delay: timedelta = timedelta(seconds=30), online_tries: int = 2,
-                 timeout: float = 600.0, memory: Path | None = None) -> None:
+                 timeout: float = 600.0, memory: Path | None = None,
+                 on_rendered: Callable[[RenderResult, float], None] | None = None) -> None:
         self.folder = folder
         self.memory = memory or memory_folder(folder)   # where renders go while the disk refuses them
         self._memory_until = 0.0                         # time.monotonic() until which renders go there
+        self.on_rendered = on_rendered    # observer of each finished render and its seconds (metrics)
         self.clock = clock
         self.retry_delay = retry_delay
         self.online_tries = online_tries
@@ -464,14 +466,20 @@ class Prerenderer:
             finally:
                 with self._cond:
                     self._running -= 1
+            took = time.monotonic() - started
             log.info("rendered %s in %.1f s: %.1f s of audio, engine %s%s", task.job.key,
-                     time.monotonic() - started, result.duration, result.engine,
+                     took, result.duration, result.engine,
                      f" (fallback: {result.fallback_reason})" if result.fallback_reason else "")
             if offline and task.online_failures:
                 reason = "; ".join(task.online_failures)
                 result = RenderResult(result.path, result.duration, result.engine,
                                       f"{reason}; {result.fallback_reason}" if result.fallback_reason
                                       and result.fallback_reason != "offline retry" else reason)
+            if self.on_rendered is not None:
+                try:
+                    self.on_rendered(result, took)
+                except Exception:  # an observer must never stall this worker's queue
+                    log.exception("render observer failed")
             with self._cond:
                 current = self._tasks.get(task.job.key) is task
             if current:
