@@ -19,6 +19,7 @@ import click
 from broadcaster import i18n
 from broadcaster.cli.app import cli, log_in_zone, schedule_option, setup_logging
 from broadcaster.errors import OnAirError, ScheduleError
+from broadcaster.health.checks import ScheduleSource, schedule_in_force
 from broadcaster.schedule import Schedule, Station, load_schedule, load_station
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,9 @@ def run(obj, schedule_path: Path, output_spec: str | None) -> int:
     from broadcaster.onair.daemon import Station
 
     setup_logging(logging.INFO, obj.verbose)
-    schedule = schedule_to_air(schedule_path)
+    schedule, source = schedule_and_source(schedule_path)
     log_in_zone(schedule.station.timezone)
-    station = Station(schedule, output=output_spec, speech_ahead=True)
+    station = Station(schedule, output=output_spec, speech_ahead=True, source=source)
     stop = threading.Event()
 
     def on_signal(signum, _frame) -> None:
@@ -89,19 +90,24 @@ def start_desk(schedule_path: Path, listen: str | None):
 
 def schedule_to_air(schedule_path: Path) -> Schedule:
     """schedule.yaml, or, when it has errors, the last schedule that validated: never silence."""
-    from broadcaster.schedule import check_schedule
-    from broadcaster.schedule.snapshot import load_snapshot, snapshot_path
+    return schedule_and_source(schedule_path)[0]
 
-    schedule, problems = check_schedule(schedule_path)
-    if schedule is not None:
-        return schedule
-    last_good = load_snapshot(schedule_path)
-    if last_good is None:
+
+def schedule_and_source(schedule_path: Path) -> tuple[Schedule, ScheduleSource]:
+    """`schedule_to_air`, and which it is (with the errors keeping the file out) for the health check.
+
+    Also says which it is (and the errors keeping the file out) for the `schedule` health check.
+    """
+    from broadcaster.schedule.snapshot import snapshot_path
+
+    schedule, source, problems = schedule_in_force(schedule_path)
+    if schedule is None:
         raise ScheduleError(problems)
-    for problem in problems:
-        log.error("%s", problem.format())
-    log.error("%s", i18n.tr("onair.cli.last_good", path=snapshot_path(schedule_path)))
-    return last_good
+    if source.in_force == "last-good":
+        for problem in problems:
+            log.error("%s", problem.format())
+        log.error("%s", i18n.tr("onair.cli.last_good", path=snapshot_path(schedule_path)))
+    return schedule, source
 
 
 def _station_of(schedule_path: Path) -> Station:

@@ -440,18 +440,27 @@ def file_version(path: Path) -> str | None:
         return None
 
 
-def load_for_status(path: Path) -> tuple[Schedule | None, ScheduleSource]:
-    """The schedule a station started now would air, and where it comes from (never raises for bad input)."""
+def schedule_in_force(path: Path) -> tuple[Schedule | None, ScheduleSource, list]:
+    """The schedule a station started now would air, where it comes from, and the file's problems.
+
+    The file when it validates, else its last good copy (None when there is none either).
+    """
     from broadcaster.schedule import check_schedule
     from broadcaster.schedule.snapshot import load_snapshot
 
     path = Path(path)
     schedule, problems = check_schedule(path)
     if schedule is not None:
-        return schedule, ScheduleSource(schedule.path, "file", version=file_version(path))
+        return schedule, ScheduleSource(schedule.path, "file", version=file_version(path)), problems
     errors = tuple(p.format() for p in problems if p.severity == "error")
     last_good = load_snapshot(path)
-    return last_good, ScheduleSource(path.absolute(), "last-good" if last_good else "none", errors)
+    return last_good, ScheduleSource(path.absolute(), "last-good" if last_good else "none", errors), problems
+
+
+def load_for_status(path: Path) -> tuple[Schedule | None, ScheduleSource]:
+    """`schedule_in_force` for `status`: never raises for bad input."""
+    schedule, source, _ = schedule_in_force(path)
+    return schedule, source
 
 
 def check_schedule_source(schedule: Schedule | None, source: ScheduleSource) -> Result:
@@ -468,8 +477,11 @@ def check_schedule_source(schedule: Schedule | None, source: ScheduleSource) -> 
 
 
 class RenderState(enum.Enum):
+    """Where the next broadcast's programme is (values as `Prerenderer.outcome` says them)."""
+
     RENDERED = "rendered"
-    PENDING = "pending"           # not rendered (yet)
+    RENDERING = "rendering"       # asked for, in progress
+    PENDING = "none"              # not asked for (yet)
     FAILED = "failed"
 
 
@@ -509,9 +521,9 @@ def check_next(schedule: Schedule, now: datetime, lookup: RenderLookup) -> Resul
         return Result("next", State.OK, i18n.tr("health.next.rendered", **values))
     if state is RenderState.FAILED:
         return Result("next", State.FAILING, i18n.tr("health.next.failed", error=_short(error or "?"), **values))
-    if now < render_at:
+    if state is RenderState.PENDING and now < render_at:
         return Result("next", State.OK, i18n.tr("health.next.later", render_at=f"{render_at:%H:%M}", **values))
-    if occ.start - now <= RENDER_LATE:
+    if state is RenderState.PENDING and occ.start - now <= RENDER_LATE:
         return Result("next", State.FAILING, i18n.tr("health.next.late", **values))
     return Result("next", State.WARNING, i18n.tr("health.next.pending", **values))
 

@@ -31,6 +31,8 @@ EVERY = 60.0                    # seconds between cheap checks
 STORE_NAME = "health.json"      # in state_dir: each check's last state and since
 
 i18n.register({
+    "health.metrics_failed": ("Không mở được /metrics tại {host}:{port} ({detail}): đổi station.metrics.listen.",
+                              "Cannot serve /metrics on {host}:{port} ({detail}): change station.metrics.listen."),
     "health.aired_while_failing": ("Phát khi kiểm tra đang hỏng: {checks}.", "Aired while failing: {checks}."),
 })
 
@@ -72,17 +74,24 @@ class HealthWatch:
 
     # -- when checks run -----------------------------------------------------------------------
     def start_up(self) -> list[CheckStatus]:
-        """Every check once, before the station says it is on air (failing ones log one line each)."""
+        """Every check but `next` once, before the daemon starts its parts (failing ones log one line each)."""
         with self._lock:
             self._follow_schedule()
-            return self.monitor.check_all()
+            return self.monitor.check_outputs() + self.monitor.check_cheap([n for n in CHEAP if n != "next"])
 
     def start(self) -> None:
-        """The minute checks, and `/metrics` when `station.metrics.listen` asks for it."""
+        """`next` (the daemon has planned its renders by now), then the minute checks, and
+        `/metrics` when `station.metrics.listen` asks for it."""
+        with self._lock:
+            self.monitor.check_cheap(["next"])
         self._thread.start()
         listen = self._in_force.station.metrics_listen
         if listen is not None:
-            self._server = MetricsServer(listen[0], listen[1], self.metrics)
+            try:
+                self._server = MetricsServer(listen[0], listen[1], self.metrics)
+            except OSError as exc:      # a port in use must not keep the station off the air
+                log.error("%s", i18n.tr("health.metrics_failed", host=listen[0], port=listen[1], detail=exc))
+                return
             self._server.start()
 
     def minute(self) -> list[CheckStatus]:
@@ -148,8 +157,11 @@ class HealthWatch:
 
     # -- what the daemon asks ------------------------------------------------------------------
     def aired_note(self) -> str | None:
-        """For the as-run row of a broadcast airing now: which checks are failing, if any."""
-        failing = [s.name for s in self.monitor.statuses() if s.state is State.FAILING]
+        """For the as-run row of a broadcast airing now: which checks are failing, if any.
+
+        `next` is left out: it is about this very broadcast, which has just aired.
+        """
+        failing = [s.name for s in self.monitor.statuses() if s.state is State.FAILING and s.name != "next"]
         return i18n.tr("health.aired_while_failing", checks=", ".join(failing)) if failing else None
 
     def report(self, on_air: dict | None) -> dict:

@@ -20,6 +20,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from broadcaster.asrun.log import AsRunLog, log_path
 from broadcaster.makeup import Spacing
+from broadcaster.health.checks import RenderState, ScheduleSource, file_version, station_outputs
+from broadcaster.health.metrics import Counters
+from broadcaster.health.watch import EVERY, HealthWatch
+from broadcaster.occurrences import Occurrence
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
 from broadcaster.onair.planner import CUE_LEAD, HORIZON, Planner
@@ -42,7 +46,9 @@ class Station:
     `renderer` is the programme renderer run in the worker processes (picklable; tests pass a
     tone renderer); `output` overrides `station.output`; the retry and timing knobs exist so
     tests can keep to seconds what takes minutes on air. `clock` defaults to the real clock in
-    the station's time zone.
+    the station's time zone. `source` says whether `schedule` is the file or its last good copy
+    (the health check reports it); `health_every` is the seconds between the cheap health checks
+    (None: no health checks, the benchmark's baseline).
     """
 
     def __init__(self, schedule: Schedule, *, output: str | None = None, renderer: Renderer = programme_renderer,
@@ -53,8 +59,13 @@ class Station:
                  control: bool = True,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  clock: Clock | None = None, speech_ahead: bool = False,
-                 make_up_spacing: Spacing = Spacing()) -> None:
+                 make_up_spacing: Spacing = Spacing(), source: ScheduleSource | None = None,
+                 health_every: float | None = EVERY) -> None:
         self._schedule = schedule
+        self.source = source or ScheduleSource(schedule.path, "file", version=file_version(schedule.path))
+        self.health_every = health_every
+        self.health: HealthWatch | None = None
+        self.counters = Counters()        # renders, fallback voices, output reconnects (/metrics)
         self.clock = clock or Clock(schedule.station.timezone)
         self.output_spec = output or schedule.station.output
         self.renderer = renderer
@@ -125,10 +136,10 @@ class Station:
         runtime = self._daemon_lock.acquire()
         self.recorder = Recorder(AsRunLog(log_path(self.state_dir)), self.clock.tz)
         self.prerenderer = Prerenderer(self.renderer, self._programmes_folder(runtime), clock=self.clock.now,
-                                       retry_delay=self.render_retry_delay)
+                                       retry_delay=self.render_retry_delay, on_rendered=self._rendered)
         self.playout = Playout(open_output=self._open_output, clock=self.clock, recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
-                               device_retry_delay=self.device_retry_delay, on_aired=self.on_aired,
+                               device_retry_delay=self.device_retry_delay, on_aired=self._aired,
                                last_resort=self._speak_directly)
         if self.speech_ahead and scheduling:
             self.ahead = SpeechAhead(station_speaker, busy=self.prerenderer.busy)
@@ -139,6 +150,8 @@ class Station:
                                reload_budget=self.reload_budget, make_up_spacing=self.make_up_spacing)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
                          renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
+        if scheduling and self.health_every is not None:
+            self._start_health()
         try:
             if self.use_control:
                 self.control = ControlServer(runtime / SOCKET_NAME, self.handle_request)
@@ -155,6 +168,8 @@ class Station:
         except BaseException:
             self.stop()
             raise
+        if self.health is not None:
+            self.health.start()
         log.info("station %s on air with output %s", self.schedule.station.name, self.output_spec)
         if scheduling:
             self.planner.keep_as_last_good(self.schedule)
@@ -164,6 +179,39 @@ class Station:
         """The playout's last resort: the entry's texts spoken by eSpeak NG into a file in memory."""
         out = self.prerenderer.memory / "direct" / f"{entry.label}.wav"
         return spoken_now(entry.texts, self.schedule, out, error)
+
+    # -- health ----------------------------------------------------------------------------------
+    def _start_health(self) -> None:
+        """Every check once, before "on air": a failing output is said first, in one line with its fix."""
+        override = self.output_spec if self.output_spec != self._schedule.station.output else None
+        self.health = HealthWatch(
+            lambda: self.schedule, self.source, outputs=station_outputs(self._schedule.station, override),
+            clock=self.clock.now, render_state=self._render_state, busy=self._busy, on_air=self._on_air,
+            counters=self.counters, asrun_fault=lambda: self.recorder.log.fault, every=self.health_every)
+        self.recorder.note = self.health.aired_note
+        self.health.start_up()
+
+    def _render_state(self, occ: Occurrence) -> tuple[RenderState, str | None]:
+        state, error = self.prerenderer.outcome(occ.key)
+        return RenderState(state), error
+
+    def _busy(self) -> bool:
+        """On air, or cued to air within seconds: no output probe now."""
+        status = self.playout.status()
+        return bool(status["current"] or status["queue"])
+
+    def _on_air(self) -> dict | None:
+        current = self.playout.status()["current"]
+        return {"key": current} if current else None
+
+    def _rendered(self, result: RenderResult, seconds: float) -> None:
+        self.counters.rendered(seconds, fallback=result.fallback_reason is not None)
+
+    def _aired(self, entry: Entry, report: PlaybackReport) -> None:
+        if report.error is not None:        # the playout reopens the output for the next try
+            self.counters.reconnected(self.output_spec)
+        if self.on_aired is not None:
+            self.on_aired(entry, report)
 
     def _programmes_folder(self, runtime: Path) -> Path:
         """Where renders go: the state folder, or the runtime fallback when the state folder refuses writes."""
@@ -185,6 +233,8 @@ class Station:
             if self._stopped:
                 return
             self._stopped = True
+        if self.health is not None:
+            self.health.close()
         if self.ahead is not None:
             self.ahead.stop()
         if self.planner is not None:
@@ -211,8 +261,14 @@ class Station:
         return self.desk.submit(request)
 
     def handle_request(self, request: dict) -> dict:
-        """A control-socket request -> a reply dict (raises OnAirError for the client to show)."""
-        return self.desk.handle(request)
+        """A control-socket request -> a reply dict (raises OnAirError for the client to show).
+
+        `status` adds the health report: "state", "checks", "on_air", "next", "schedule_version".
+        """
+        reply = self.desk.handle(request)
+        if request.get("cmd") == "status" and self.health is not None:
+            reply.update(self.health.report(self._on_air()))
+        return reply
 
     def reload(self, schedule: Schedule) -> None:
         """Swap in an edited schedule: jobs replaced, unchanged pre-renders kept."""

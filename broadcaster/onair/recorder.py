@@ -11,6 +11,7 @@ lock is taken while it is held).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from broadcaster.asrun.log import AsRunLog, AsRunRow, Replacement, Status
@@ -25,6 +26,8 @@ class Recorder:
     def __init__(self, log: AsRunLog, tz: tzinfo) -> None:
         self.log = log
         self.tz = tz
+        # What to add to the row of a programme that aired: the checks failing at that moment.
+        self.note: Callable[[], str | None] | None = None
 
     @staticmethod
     def _entry_fields(entry: Entry) -> dict:
@@ -43,6 +46,8 @@ class Recorder:
     def finished(self, row: int, *, ended: datetime, status: Status, error: str | None = None,
                  started: datetime | None = None) -> None:
         """Close the row of one airing; `started` is the device's measured start, if it has one."""
+        if status in (Status.PLAYED, Status.LATE) and self.note is not None:
+            error = "; ".join(part for part in (error, self.note()) if part) or None
         self.log.finish(row, ended=ended, status=status, error=error, started=self._local(started))
 
     def never_aired(self, entry: Entry, *, status: Status, ended: datetime, error: str) -> None:

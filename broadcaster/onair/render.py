@@ -358,14 +358,16 @@ class Prerenderer:
     def _failed(task: _Task) -> bool:
         return task.future.done() and (task.future.cancelled() or task.future.exception() is not None)
 
-    def outcome(self, key: str) -> tuple[bool | None, str | None]:
-        """(True, None) rendered, (False, error) failed for good, (None, None) not (yet) rendered."""
+    def outcome(self, key: str) -> tuple[str, str | None]:
+        """("rendered" | "rendering" | "failed" | "none", the error of a render that failed for good)."""
         with self._cond:
             task = self._tasks.get(key)
-        if task is None or not task.future.done() or task.future.cancelled():
-            return None, None
+        if task is None or task.future.cancelled():
+            return "none", None
+        if not task.future.done():
+            return "rendering", None
         error = task.future.exception()
-        return (False, str(error)) if error is not None else (True, None)
+        return ("failed", str(error)) if error is not None else ("rendered", None)
 
     def keep_only(self, keys: set[str]) -> None:
         """Forget renders for keys no longer wanted (a reload removed them); delete their files."""

@@ -121,3 +121,19 @@ def test_rows_waiting_in_memory_fail_the_asrun_check(small_disk, tmp_path, engli
     finally:
         small_disk.free()
         asrun.close()
+
+
+def test_a_metrics_port_in_use_is_logged_not_fatal(station, timedatectl, caplog, english):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        station.write(metrics={"listen": f"127.0.0.1:{port}"})
+        holder = Holder(load_schedule(station.path))
+        watch = watch_for(holder, at("2026-11-30T10:00:00"), [])
+        watch.start()
+        try:
+            assert watch.metrics_address is None
+        finally:
+            watch.close()
+    assert any(f"Cannot serve /metrics on 127.0.0.1:{port}" in r.getMessage() for r in caplog.records)
