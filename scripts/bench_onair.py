@@ -102,7 +102,8 @@ def heard_errors(pulse: PulseServer, scheduled: list[datetime]) -> list[float]:
     return errors
 
 
-def run_daemon(folder: Path, starts: int, *, quiet: bool) -> tuple[list[float], list[datetime]]:
+def run_daemon(folder: Path, starts: int, *, quiet: bool,
+               station_options: dict | None = None) -> tuple[list[float], list[datetime]]:
     from broadcaster.onair.daemon import Station
     from broadcaster.schedule import load_schedule
 
@@ -115,7 +116,7 @@ def run_daemon(folder: Path, starts: int, *, quiet: bool) -> tuple[list[float], 
         if report.started is not None and entry.kind.value == "scheduled":
             errors.append((report.started - entry.scheduled).total_seconds() * 1000)
 
-    station = Station(schedule, on_aired=aired, control=False)
+    station = Station(schedule, on_aired=aired, control=False, **(station_options or {}))
     station.start()
     stop = threading.Event()
 

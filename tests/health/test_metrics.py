@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import urllib.error
+import http.client
 import urllib.request
 from datetime import timedelta
 
@@ -71,9 +71,12 @@ def test_served_over_http(tmp_path):
             assert reply.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
             text = reply.read().decode()
         assert 'broadcaster_check_state{check="clock"} 1' in text.splitlines()
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"http://{host}:{port}/", timeout=5)
-        assert missing.value.code == 404
+        connection = http.client.HTTPConnection(host, port, timeout=5)
+        try:
+            connection.request("GET", "/")
+            assert connection.getresponse().status == 404
+        finally:
+            connection.close()
     finally:
         server.close()
 

@@ -50,3 +50,20 @@ def test_google_back_after_a_failure(station, timedatectl, google, capsys, engli
     assert speaker.speak(TEXT).engine == "gtts"
     code, report = station.status(capsys)
     assert (code, check(report, "voice")["state"]) == (0, "ok"), report
+
+
+def test_unreachable_for_an_hour_is_one_log_line(station, offline, caplog, english):
+    import logging
+
+    station.write(engines=("gtts", "espeak-ng"), text=TEXT)
+    schedule, source = load_for_status(station.path)
+    now = datetime.now(TZ)
+    clock = {"now": now}
+    monitor = Monitor(schedule, source, outputs=[], clock=lambda: clock["now"])
+    caplog.set_level(logging.INFO, logger="broadcaster.health.base")
+    for _ in range(60):
+        monitor.check_cheap(["voice"])
+        clock["now"] += timedelta(minutes=1)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith("health: voice warning: Google's voice is unreachable")
+    assert len(offline.requests) == 0           # probing never spoke: no text went to Google
