@@ -57,7 +57,7 @@ def direct_report(schedule: Schedule | None, source: ScheduleSource, *,
     monitor = Monitor(schedule, source, outputs=specs, clock=clock, tracker=StateTracker(clock, store=store))
     monitor.check_all()
     report = monitor.report(on_air=None)
-    report["schedule_version"] = source.version
+    report["schedule_version"] = schedule.version if schedule is not None else None
     return report
 
 

@@ -150,11 +150,6 @@ class HealthWatch:
             # No errors: the watcher is about to reload it, and the next run sees the new object.
         self.monitor.set_schedule(schedule, self._source)
 
-    @property
-    def schedule_version(self) -> str | None:
-        """sha256 of the schedule.yaml bytes in force (None while the last good copy airs)."""
-        return self._source.version if self._source.in_force == "file" else None
-
     # -- what the daemon asks ------------------------------------------------------------------
     def aired_note(self) -> str | None:
         """For the as-run row of a broadcast airing now: which checks are failing, if any.
@@ -167,7 +162,6 @@ class HealthWatch:
     def report(self, on_air: dict | None) -> dict:
         """The health part of the control socket's `status` reply."""
         report = self.monitor.report(on_air)
-        report["schedule_version"] = self.schedule_version
         report["counters"] = self.counters.to_json()
         return report
 

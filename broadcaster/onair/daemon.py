@@ -263,7 +263,8 @@ class Station:
     def handle_request(self, request: dict) -> dict:
         """A control-socket request -> a reply dict (raises OnAirError for the client to show).
 
-        `status` adds the health report: "state", "checks", "on_air", "next", "schedule_version".
+        `status` adds the health report ("state", "checks", "on_air", "next", "counters") to the
+        desk's "current", "queue", "asrun" and "schedule_version".
         """
         reply = self.desk.handle(request)
         if request.get("cmd") == "status" and self.health is not None:

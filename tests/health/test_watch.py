@@ -57,19 +57,18 @@ def test_broken_edit_reload_status_and_metrics(station, timedatectl, english):
     watch.start_up()
     report = watch.report({"key": "Chiều@x"})
     assert report["state"] == "ok" and report["on_air"] == {"key": "Chiều@x"}
-    assert report["schedule_version"] == file_version(station.path)
     assert watch.aired_note() is None
     good = station.path.read_text(encoding="utf-8")
     station.path.write_text(good.replace("  - chao", "  - khong-co"), encoding="utf-8")
     watch.minute()
     report = watch.report(None)
-    assert check(report, "schedule")["state"] == "warning" and report["schedule_version"] is None
+    assert check(report, "schedule")["state"] == "warning"
     assert "khong-co" in check(report, "schedule")["message"]
     station.path.write_text(good.replace("Xin chào", "Chào"), encoding="utf-8")
     holder.schedule = load_schedule(station.path)                   # the watcher's reload
     watch.minute()
     report = watch.report(None)
-    assert check(report, "schedule")["state"] == "ok" and report["schedule_version"] == file_version(station.path)
+    assert check(report, "schedule")["state"] == "ok"
     watch.start()
     try:
         assert watch.metrics_address == ("127.0.0.1", port)
