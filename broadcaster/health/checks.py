@@ -213,6 +213,9 @@ def check_output(spec: str, base: Path | None) -> Result:
         probe(spec, base)
     except BroadcasterError as exc:
         return Result(name, State.FAILING, i18n.tr("health.output.failing", name=spec, detail=exc))
+    except Exception as exc:  # a driver surprise is a failing output, never a daemon that will not start
+        log.exception("probing output %s failed unexpectedly", spec)
+        return Result(name, State.FAILING, i18n.tr("health.output.failing", name=spec, detail=repr(exc)))
     return Result(name, State.OK, i18n.tr("health.output.ok", name=spec))
 
 

@@ -150,9 +150,9 @@ class Station:
                                reload_budget=self.reload_budget, make_up_spacing=self.make_up_spacing)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
                          renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
-        if scheduling and self.health_every is not None:
-            self._start_health()
         try:
+            if scheduling and self.health_every is not None:
+                self._start_health()
             if self.use_control:
                 self.control = ControlServer(runtime / SOCKET_NAME, self.handle_request)
                 self.control.start()
