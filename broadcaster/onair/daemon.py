@@ -19,10 +19,10 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from broadcaster.asrun.log import AsRunLog, log_path
-from broadcaster.makeup import Spacing
 from broadcaster.health.checks import RenderState, ScheduleSource, file_version, station_outputs
 from broadcaster.health.metrics import Counters
 from broadcaster.health.watch import EVERY, HealthWatch
+from broadcaster.makeup import Spacing
 from broadcaster.occurrences import Occurrence
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
