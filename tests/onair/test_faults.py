@@ -129,7 +129,7 @@ def test_hostile_edits_while_running_are_errors_and_the_next_slot_airs_on_time(f
 
 def test_a_pathological_bulletin_added_while_running_does_not_delay_any_slot(folder, run_station, caplog):
     caplog.set_level("INFO", logger="broadcaster.onair")
-    later = clock_in(16)
+    later = clock_in(11)
     folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": later, "play": ["a"]}])
     station = run_station(folder.load())
     (folder.folder / "benh.txt").write_text("1-" * 20_000, encoding="utf-8")   # minutes of work unbounded
