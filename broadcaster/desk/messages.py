@@ -110,6 +110,7 @@ i18n.register({
     "page.nothing_on_air": ("Không phát gì", "Nothing on air"),
     "page.queue": ("Đang chờ", "Waiting"),
     "page.next": ("Sắp phát", "Next"),
+    "page.rendered": ("đã dựng sẵn âm thanh", "audio ready"),
     "page.today": ("Lịch hôm nay", "Today's agenda"),
     "page.health": ("Tình trạng đài", "Station health"),
     "page.daemon_running": ("Chương trình phát thanh đang chạy", "Station daemon running"),

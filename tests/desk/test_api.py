@@ -259,3 +259,25 @@ def test_saving_untouched_forms_changes_no_byte(clients, station):
                 "priority": "normal", "repeat": repeat, "intro": "", "outro": ""}
         assert client.post("/bulletins/save", data=form, follow_redirects=False).status_code == 303, bulletin_id
     assert station.path.read_bytes() == station.original
+
+
+def test_trang_chinh_shows_what_the_daemon_reports(clients, station):
+    """A control server answering like the daemon (with health's keys): the live part shows them."""
+    from broadcaster.onair.control import ControlServer, socket_path
+
+    reply = {"current": "Bản tin sáng@2030-01-01T06:00:00+07:00", "queue": ["tin-le@x"],
+             "schedule_version": clients["xem"].get("/api/status").json()["schedule_version"],
+             "state": "warning", "on_air": {"slot": "Bản tin sáng", "elapsed": 12.5, "remaining": 40.0},
+             "checks": [{"name": "disk", "state": "warning", "message": "<b>còn 1 GB</b>", "since": "2030-01-01"}],
+             "next": {"key": "k", "slot": "Bản tin tối", "start": "2030-01-05T19:00:00+07:00", "bulletins": [],
+                      "rendered": True}}
+    server = ControlServer(socket_path(station.state), lambda request: reply)
+    server.start()
+    try:
+        page = clients["xem"].get("/live").text
+    finally:
+        server.close()
+    assert 'id="on-air"' in page and "elapsed</b>: 12.5" in page and "remaining</b>: 40.0" in page
+    assert "19:00 05/01 — Bản tin tối" in page and "tin-le@x" in page
+    assert "<b>disk</b>: warning" in page and "&lt;b&gt;còn 1 GB&lt;/b&gt;" in page
+    assert 'id="taken" class="ok"' in page
