@@ -25,3 +25,26 @@ def test_a_killed_or_hung_desk_is_restarted(station, accounts):
     finally:
         supervisor.stop()
     assert supervisor.process.poll() is not None
+
+
+def test_desk_start_up_lines_name_the_first_admin_command_and_a_public_address(station):
+    """No account yet and a non-loopback address: both are said at start-up, one line each."""
+    import subprocess
+    import sys
+
+    from tests.desk.helpers import wait_until as until
+
+    port = free_port()
+    log = station.folder / "desk.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "broadcaster", "--lang", "en", "desk", "--schedule",
+                                    str(station.path), "--listen", f"0.0.0.0:{port}"], stdout=out, stderr=out)
+    try:
+        until(lambda: answers(f"127.0.0.1:{port}"), timeout=30)
+    finally:
+        process.terminate()
+        process.wait(10)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert f"No desk account yet: create the first administrator with  broadcaster user add admin --role " \
+           f"quan-tri --schedule {station.path}" in lines
+    assert any(line.startswith(f"NOTE: the desk listens on 0.0.0.0:{port}, not only this machine") for line in lines)
