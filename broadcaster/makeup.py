@@ -23,20 +23,23 @@ Rules, per campaign with `make_up: true` and a target:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 
-from broadcaster.asrun.log import AsRunRow, Status
+from broadcaster.asrun.log import Fact, Status
 from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.schedule.campaigns import Campaign, period_of
 from broadcaster.schedule.loader import estimated_seconds
 from broadcaster.schedule.model import Schedule, Slot
 
 KIND = "make-up"
-COUNTED_KINDS = ("scheduled", KIND, "manual")
-_AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)
+COUNTED_KINDS = frozenset(("scheduled", KIND, "manual"))
+_AIRED = frozenset(s.value for s in (Status.PLAYED, Status.LATE, Status.PARTIAL))
+_LOST = frozenset(s.value for s in (Status.MISSED, Status.FAILED, Status.INTERRUPTED))
 
 
 def slot_name(campaign: Campaign) -> str:
@@ -109,7 +112,7 @@ class _Day:
         return None
 
 
-def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *,
+def plan_make_ups(schedule: Schedule, rows: Iterable[Fact], now: datetime, *,
                   cued: Iterable[Occurrence] = (), spacing: Spacing = Spacing()) -> list[Occurrence]:
     """The make-ups to air from `now` on, sorted by time.
 
@@ -124,7 +127,8 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
                  if c.make_up and c.target is not None and c.covers(today) and schedule.station.air_hours]
     if not campaigns:
         return []
-    rows = list(rows)
+    rows = sorted(rows, key=attrgetter("scheduled_utc"))      # already in order from the log: linear
+    times = [row.scheduled_utc for row in rows]
     cued = list(cued)
     lengths: dict[str, timedelta] = {}
 
@@ -134,21 +138,20 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
         return lengths[slot.name]
 
     windows = {c.id: _window(c, today) for c in campaigns}
-    last_day = max(end for _, end in windows.values())
-    day_start = datetime.combine(today, time(), tzinfo=zone)
-    regular = occurrences(schedule, day_start, datetime.combine(last_day, time(), tzinfo=zone))
     days: dict[date, _Day] = {}
-    busy: dict[date, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for occ in regular:
-        busy[occ.start.date()].append((occ.start, occ.start + length_of(occ.slot)))
 
     def day_of(day: date) -> _Day:
+        """The day's gaps, from its regular broadcasts (expanded only for days a make-up may use)."""
         if day not in days:
-            days[day] = _Day(day, busy.get(day, []), schedule, spacing)
+            begin = datetime.combine(day, time(), tzinfo=zone)
+            busy = [(o.start, o.start + length_of(o.slot))
+                    for o in occurrences(schedule, begin, begin + timedelta(days=1))]
+            days[day] = _Day(day, busy, schedule, spacing)
         return days[day]
 
     # Make-ups already on the air or logged hold their gaps, whichever campaign they belong to.
-    held = [r.scheduled.astimezone(zone) for r in rows if r.kind == KIND] + [o.start.astimezone(zone) for o in cued]
+    held = [datetime.fromtimestamp(r.scheduled_utc, zone) for r in rows if r.kind == KIND] + \
+        [o.start.astimezone(zone) for o in cued]
     for moment in held:
         if moment.date() >= today:
             day = day_of(moment.date())
@@ -157,11 +160,13 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
     planned: list[Occurrence] = []
     for campaign in campaigns:
         first, end = windows[campaign.id]
-        tally = _tally(campaign, rows, first, end, zone)
+        low = bisect_left(times, datetime.combine(first, time(), tzinfo=zone).timestamp())
+        high = bisect_left(times, datetime.combine(end, time(), tzinfo=zone).timestamp())
+        tally = _tally(campaign, rows[low:high], zone)
         name = slot_name(campaign)
         make_up_slot = Slot(name=name, at=(time(),), play=campaign.bulletins)
         length = length_of(make_up_slot)
-        to_come = [o for o in regular if o.start >= now and o.start.date() < end and campaign.counts(o.bulletins)]
+        to_come, to_come_seconds = _to_come(schedule, campaign, now, end, length_of)
         mine = [o for o in cued if o.slot.name == name]
         tally.days |= {o.start.date() for o in mine}
         target = campaign.target
@@ -169,10 +174,10 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
         share = (end - first).days / (whole[1] - whole[0]).days
         needed = target.amount * share
         if target.unit == "broadcasts":
-            shortfall = needed - tally.aired - len(to_come) - len(mine)
+            shortfall = needed - tally.aired - to_come - len(mine)
             count = math.ceil(shortfall - 1e-9)
         else:
-            expected = tally.aired_seconds + sum(length_of(o.slot).total_seconds() for o in to_come + mine)
+            expected = tally.aired_seconds + to_come_seconds + sum(length_of(o.slot).total_seconds() for o in mine)
             count = math.ceil((needed * 60 - expected) / max(length.total_seconds(), 1) - 1e-9)
         count = min(count, tally.lost - len(mine))
         if count <= 0:
@@ -184,7 +189,7 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
         for day in tally.days:
             per_day[day] += 1
         found = 0
-        for round_ in range(len(max((day_of(d).gaps for d in candidates), key=len, default=[])) + 1):
+        for round_ in range(count + max(per_day.values(), default=0) + 1):   # a turn of each day per round
             for day in candidates:
                 if found == count:
                     break
@@ -200,6 +205,29 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[AsRunRow], now: datetime, *
             if found == count:
                 break
     return sorted(planned, key=lambda o: o.start)
+
+
+def _to_come(schedule: Schedule, campaign: Campaign, now: datetime, end: date, length_of) -> tuple[int, float]:
+    """The campaign's regular broadcasts from `now` to `end`: (how many, estimated seconds).
+
+    Counted slot by slot without building the occurrences: a yearly target looks months ahead.
+    """
+    zone = schedule.station.timezone
+    today = now.date()
+    count, seconds = 0, 0.0
+    for slot in schedule.slots:
+        if not slot.enabled or not campaign.counts(slot.play):
+            continue
+        length = length_of(slot).total_seconds()
+        day = today
+        while day < end:
+            if slot.airs_on(day):
+                times = len(slot.at) if day != today else \
+                    sum(1 for at in slot.at if datetime.combine(day, at, tzinfo=zone) >= now)
+                count += times
+                seconds += times * length
+            day += timedelta(days=1)
+    return count, seconds
 
 
 def facts_since(schedule: Schedule, today: date) -> date | None:
@@ -219,22 +247,22 @@ def _window(campaign: Campaign, today: date) -> tuple[date, date]:
     return first, end
 
 
-def _tally(campaign: Campaign, rows: list[AsRunRow], first: date, end: date, zone) -> _Tally:
+def _tally(campaign: Campaign, rows: list[Fact], zone) -> _Tally:
+    """What aired and what was lost of `campaign` among `rows` (those of its current period)."""
     tally = _Tally()
-    by_key: dict[str, list[AsRunRow]] = defaultdict(list)
+    counted = frozenset(campaign.bulletins)
+    by_key: dict[str, list[Fact]] = defaultdict(list)
     for row in rows:
-        if row.kind in COUNTED_KINDS and campaign.counts(row.bulletins) and \
-                first <= row.scheduled.astimezone(zone).date() < end:
+        if row.kind in COUNTED_KINDS and not counted.isdisjoint(row.bulletins):
             by_key[row.key].append(row)
     for key_rows in by_key.values():
         statuses = {r.status for r in key_rows}
         if any(r.kind == KIND for r in key_rows):
-            tally.days.add(key_rows[0].scheduled.astimezone(zone).date())
-        if statuses & set(_AIRED) or statuses == {Status.PLAYING}:     # on the air now: counts as aired
+            tally.days.add(datetime.fromtimestamp(key_rows[0].scheduled_utc, zone).date())
+        if statuses & _AIRED or statuses == {Status.PLAYING.value}:     # on the air now: counts as aired
             tally.aired += 1
-            tally.aired_seconds += sum((r.ended - r.started).total_seconds() for r in key_rows
-                                       if r.status in _AIRED and r.started and r.ended)
-        elif statuses & {Status.MISSED, Status.FAILED, Status.INTERRUPTED}:
+            tally.aired_seconds += sum(r.minutes * 60 for r in key_rows if r.status in _AIRED)
+        elif statuses & _LOST:
             tally.lost += 1
     return tally
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.asrun.log import AsRunRow, Status
+from broadcaster.asrun.log import Fact, Status
 from broadcaster.makeup import plan_make_ups
 from broadcaster.occurrences import occurrences
 from broadcaster.schedule import Bulletin, Slot, load_schedule
@@ -63,23 +63,26 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=VN)
 
 
-def facts(schedule, until: str, lost: dict[str, Status] | None = None, extra: list[AsRunRow] = ()) -> list[AsRunRow]:
+def fact(n: int, key: str, kind: str, slot: str, bulletins, start: datetime, status: Status) -> Fact:
+    aired = status is Status.PLAYED
+    return Fact(n, key, kind, slot, tuple(bulletins), start.timestamp(), start.isoformat(),
+                start.isoformat() if aired else None,
+                (start + timedelta(minutes=1)).isoformat() if aired else None, status.value,
+                "gtts" if aired else None, 1.0 if aired else 0.0, None)
+
+
+def facts(schedule, until: str, lost: dict[str, Status] | None = None, extra: list[Fact] = ()) -> list[Fact]:
     """As-run rows for every regular broadcast from Monday 6 March 2023 up to `until`: played, except `lost`."""
     lost = lost or {}
-    rows = []
-    for n, occ in enumerate(occurrences(schedule, at("2023-03-06T00:00"), at(until))):
-        status = lost.get(occ.start.strftime("%a %H:%M"), Status.PLAYED)
-        aired = status is Status.PLAYED
-        rows.append(AsRunRow(n, occ.key, "scheduled", occ.slot.name, occ.bulletins, "normal", occ.start,
-                             occ.start if aired else None, occ.start + timedelta(minutes=1) if aired else None,
-                             status, "gtts" if aired else None, None))
+    rows = [fact(n, occ.key, "scheduled", occ.slot.name, occ.bulletins, occ.start,
+                 lost.get(occ.start.strftime("%a %H:%M"), Status.PLAYED))
+            for n, occ in enumerate(occurrences(schedule, at("2023-03-06T00:00"), at(until)))]
     return rows + list(extra)
 
 
-def make_up_row(when: str, status: Status) -> AsRunRow:
+def make_up_row(when: str, status: Status) -> Fact:
     start = at(when)
-    return AsRunRow(900, f"bù cchc@{start.isoformat()}", "make-up", "bù cchc", ("mo-dau", "to-chuc"), "normal",
-                    start, start, start + timedelta(minutes=1), status, "gtts", None)
+    return fact(900, f"bù cchc@{start.isoformat()}", "make-up", "bù cchc", ("mo-dau", "to-chuc"), start, status)
 
 
 def plan(schedule, rows, now: str, **options) -> list[str]:

@@ -22,6 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -131,6 +132,24 @@ class AsRunRow:
             "engine": self.engine,
             "error": self.error,
         }
+
+
+class Fact(NamedTuple):
+    """One row, light, for reports over long periods: times as written (ISO 8601), airtime measured."""
+
+    id: int
+    key: str
+    kind: str
+    slot: str
+    bulletins: tuple[str, ...]
+    scheduled_utc: float         # the scheduled time as a UTC epoch
+    scheduled: str
+    started: str | None
+    ended: str | None
+    status: str
+    engine: str | None
+    minutes: float               # ended - started, 0 when either is missing
+    error: str | None
 
 
 def iso(value: datetime | None) -> str | None:
@@ -622,6 +641,50 @@ class AsRunLog:
                             and (last is None or r.scheduled.timestamp() < last))
         return sorted(rows, key=lambda r: (r.scheduled.timestamp(), r.id < 0, abs(r.id)))
 
+    def facts(self, start: datetime, end: datetime) -> list[Fact]:
+        """Rows scheduled in [start, end) as light `Fact` tuples, oldest first (reports over a year).
+
+        The airtime is computed by SQLite (to the millisecond the log keeps) and times stay text,
+        so a year of a busy station reads in a fraction of `history()`'s time and memory; rows
+        still waiting in memory are included.
+        """
+        first, last = _aware(start).timestamp(), _aware(end).timestamp()
+        with self._lock:
+            db = self._db or self._reader
+            waiting = bool(self._pending or self._updates)
+            records = []
+            if db is not None and not waiting:
+                try:
+                    records = db.execute(
+                        "SELECT id, key, kind, slot, bulletins, scheduled_utc, scheduled, started, ended, status, "
+                        "engine, COALESCE(ROUND((julianday(ended) - julianday(started)) * 86400000) / 60000.0, 0), error "
+                        "FROM asrun "
+                        "WHERE scheduled_utc >= ? AND scheduled_utc < ? ORDER BY scheduled_utc, id",
+                        (first, last)).fetchall()
+                except sqlite3.Error as exc:
+                    raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
+        if waiting:
+            return [Fact(r.id, r.key, r.kind, r.slot, r.bulletins, r.scheduled.timestamp(), iso(r.scheduled),
+                         iso(r.started), iso(r.ended), r.status.value, r.engine,
+                         (r.ended - r.started).total_seconds() / 60 if r.started and r.ended else 0.0, r.error)
+                    for r in self.history(start, end)]
+        # The same few slots, kinds, statuses, engines and bulletin lists repeat on every row: one
+        # object each keeps a year of rows small.
+        shared: dict = {}
+
+        def one(value):
+            return shared.setdefault(value, value)
+
+        bulletins: dict[str, tuple[str, ...]] = {}
+        facts = []
+        for r in records:
+            ids = bulletins.get(r[4])
+            if ids is None:
+                ids = bulletins[r[4]] = tuple(r[4].split(_SEPARATOR)) if r[4] else ()
+            facts.append(Fact(r[0], r[1], one(r[2]), one(r[3]), ids, r[5], r[6], r[7], r[8], one(r[9]),
+                              one(r[10]), r[11], r[12]))
+        return facts
+
     def _select(self, tail: str, params: tuple, keep: Callable[[AsRunRow], bool]) -> list[AsRunRow]:
         """Rows from SQLite with the changes still in memory applied, plus the rows still in memory,
         filtered by `keep` (a status may differ in memory from what SQLite holds)."""
@@ -679,4 +742,4 @@ def log_path(state_dir: Path) -> Path:
     return Path(state_dir) / FILE_NAME
 
 
-__all__ = ["AsRunLog", "AsRunRow", "FILE_NAME", "KINDS", "Status", "iso", "log_path"]
+__all__ = ["AsRunLog", "AsRunRow", "FILE_NAME", "Fact", "KINDS", "Status", "iso", "log_path"]

@@ -11,8 +11,7 @@ from rich.table import Table
 from broadcaster import i18n
 from broadcaster.cli.app import cli, console, schedule_option
 from broadcaster.errors import ScheduleError
-from broadcaster.asrun.log import log_path
-from broadcaster.cli.asrun import read_history
+from broadcaster.asrun.log import AsRunLog, log_path
 from broadcaster.makeup import facts_since, plan_make_ups
 from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.schedule import check_schedule, load_schedule
@@ -121,7 +120,12 @@ def _make_ups(schedule, now: datetime) -> list[Occurrence]:
     if since is None:
         return []
     first = datetime.combine(since, datetime.min.time(), tzinfo=schedule.station.timezone)
-    return plan_make_ups(schedule, read_history(log_path(schedule.station.state_dir), first, None), now)
+    path = log_path(schedule.station.state_dir)
+    if not path.exists():
+        return plan_make_ups(schedule, [], now)
+    with AsRunLog(path, readonly=True) as asrun:
+        rows = asrun.facts(first, now + timedelta(days=1))
+    return plan_make_ups(schedule, rows, now)
 
 
 def _lunar_label(day: date) -> str | None:

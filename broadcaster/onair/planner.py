@@ -236,7 +236,8 @@ class Planner:
         if since is None:
             self._make_ups.clear()
             return []
-        rows = self.recorder.history(datetime.combine(since, datetime.min.time(), tzinfo=self.clock.tz))
+        rows = self.recorder.facts(datetime.combine(since, datetime.min.time(), tzinfo=self.clock.tz),
+                                   now + LOOK_BACK)
         logged = {row.key for row in rows}
         self._make_ups = {key: occ for key, occ in self._make_ups.items()
                           if key not in logged and occ.make_up in self.schedule.campaigns

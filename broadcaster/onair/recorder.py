@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
-from broadcaster.asrun.log import AsRunLog, AsRunRow, Replacement, Status
+from broadcaster.asrun.log import AsRunLog, AsRunRow, Fact, Replacement, Status
 from broadcaster.occurrences import Occurrence
 from broadcaster.onair.queue import Entry, Kind
 from broadcaster.schedule.model import Priority
@@ -79,6 +79,10 @@ class Recorder:
 
     def history(self, start: datetime | None = None, end: datetime | None = None) -> list[AsRunRow]:
         return self.log.history(start, end)
+
+    def facts(self, start: datetime, end: datetime) -> list[Fact]:
+        """Light rows for long periods (make-up planning over a yearly target)."""
+        return self.log.facts(start, end)
 
     def status(self) -> dict:
         """The as-run log's health for the control socket's status: a write fault, a replaced log."""

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from broadcaster import i18n
-from broadcaster.asrun.log import AsRunLog, AsRunRow, log_path
+from broadcaster.asrun.log import AsRunLog, Fact, log_path
 from broadcaster.errors import ReportError
 from broadcaster.report import markdown
 from broadcaster.report.figures import Report, compute, period_bounds
@@ -27,7 +27,7 @@ i18n.register({
 })
 
 
-def read_rows(schedule: Schedule, first: date, last: date) -> list[AsRunRow]:
+def read_rows(schedule: Schedule, first: date, last: date) -> list[Fact]:
     """The as-run rows scheduled from `first` to `last` (inclusive, station time); none if no log yet."""
     path = log_path(schedule.station.state_dir)
     if not path.exists():
@@ -36,11 +36,11 @@ def read_rows(schedule: Schedule, first: date, last: date) -> list[AsRunRow]:
     start = datetime.combine(first, time(), tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
     with AsRunLog(path, readonly=True) as asrun:
-        return asrun.history(start, end)
+        return asrun.facts(start, end)
 
 
 def build(schedule: Schedule, first: date, last: date, *, now: datetime, campaign: str | None = None,
-          rows: list[AsRunRow] | None = None) -> tuple[Report, list[AsRunRow]]:
+          rows: list[Fact] | None = None) -> tuple[Report, list[Fact]]:
     """The report's figures and the rows they come from."""
     if campaign is not None and campaign not in schedule.campaigns:
         raise ReportError(i18n.tr("report.unknown_campaign", campaign=campaign,
@@ -58,7 +58,7 @@ def text(report: Report, fmt: str) -> str:
     return json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
 
 
-def write(report: Report, rows: list[AsRunRow], fmt: str, out: Path) -> None:
+def write(report: Report, rows: list[Fact], fmt: str, out: Path) -> None:
     """Write `report` to `out` in `fmt` (one of FORMATS)."""
     try:
         if fmt in ("md", "json"):

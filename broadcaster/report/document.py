@@ -59,15 +59,18 @@ def body(report: Report) -> list[Block]:
         if figures.weeks:
             blocks.append(Block("picture", picture=airtime_chart(figures)))
     blocks.append(Block("heading", f"{ROMAN[1]}. {i18n.tr('report.section.events')}"))
-    events = sorted(report.emergencies + report.relays, key=lambda e: e.scheduled)
+    events, more = labels.events_listed(report)
     if events:
         blocks.append(Block("table", rows=(tuple(labels.event_headers()),
                                            *(tuple(labels.event_row(e)) for e in events))))
+        blocks += [Block("text", more)] if more else []
     else:
         blocks.append(Block("text", i18n.tr("report.no_events")))
     blocks.append(Block("heading", f"{ROMAN[2]}. {i18n.tr('report.section.off_air')}"))
-    if report.off_air:
-        blocks += [Block("text", f"- {labels.off_air_line(span)}") for span in report.off_air]
+    spans, more = labels.off_air_listed(report)
+    if spans:
+        blocks += [Block("text", f"- {labels.off_air_line(span)}") for span in spans]
+        blocks += [Block("text", more)] if more else []
     else:
         blocks.append(Block("text", i18n.tr("report.no_off_air")))
     return blocks

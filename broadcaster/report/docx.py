@@ -37,10 +37,8 @@ def _table(doc, rows: tuple[tuple[str, ...], ...]) -> None:
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, cells in enumerate(rows):
-        for c, text in enumerate(cells):
-            cell = table.cell(r, c)
-            cell.text = ""
+    for r, (row, cells) in enumerate(zip(table.rows, rows)):
+        for cell, text in zip(row.cells, cells):       # row.cells once: table.cell(r, c) walks the table each time
             run = cell.paragraphs[0].add_run(text)
             run.font.size = Pt(11)
             run.bold = r == 0

@@ -25,15 +25,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from broadcaster.asrun.log import AsRunRow, Status
+from broadcaster.asrun.log import Fact, Status
 from broadcaster.schedule.campaigns import Campaign, Target, period_of, periods
 from broadcaster.schedule.model import Schedule
 
 MAKE_UP = "make-up"
-COUNTED_KINDS = ("scheduled", MAKE_UP, "manual")
+COUNTED_KINDS = frozenset(("scheduled", MAKE_UP, "manual"))
 OFFLINE_ENGINES = ("espeak-ng",)
-_AIRED = (Status.PLAYED, Status.LATE, Status.PARTIAL)          # a partial relay aired, with gaps
-_ON_AIR = (Status.PLAYED, Status.LATE, Status.PARTIAL, Status.INTERRUPTED)
+_AIRED = frozenset(s.value for s in (Status.PLAYED, Status.LATE, Status.PARTIAL))   # a partial relay aired
+_ON_AIR = _AIRED | {Status.INTERRUPTED.value}
+_PLAYING, _LATE, _PLAYED = Status.PLAYING.value, Status.LATE.value, Status.PLAYED.value
 
 
 @dataclass
@@ -153,65 +154,83 @@ class Report:
                 "relays": [e.to_json() for e in self.relays], "rows": self.rows}
 
 
-def minutes_on_air(row: AsRunRow) -> float:
-    if row.status not in _ON_AIR or row.started is None or row.ended is None:
-        return 0.0
-    return max(0.0, (row.ended - row.started).total_seconds() / 60)
+def minutes_on_air(row: Fact) -> float:
+    return max(0.0, row.minutes) if row.status in _ON_AIR else 0.0
 
 
-def compute(schedule: Schedule, rows: list[AsRunRow], first: date, last: date, *, now: datetime,
+def compute(schedule: Schedule, rows: list[Fact], first: date, last: date, *, now: datetime,
             campaigns: list[str] | None = None) -> Report:
     """The report of `rows` (as-run rows scheduled from `first` to `last`, inclusive, station time)."""
     zone = schedule.station.timezone
     chosen = [c for c in schedule.campaigns.values() if campaigns is None or c.id in campaigns]
     relay_ids = {b.id for b in schedule.bulletins.values() if getattr(b, "relay", None)}
-    figures = [_campaign(c, rows, first, last, zone) for c in chosen]
+    days = _local_days(rows, zone)
+    figures = [_campaign(c, rows, days, first, last) for c in chosen]
     events = [_event(r, zone) for r in rows if r.kind == "emergency"]
     relays = [_event(r, zone) for r in rows if r.kind == "relay" or relay_ids.intersection(r.bulletins)]
     return Report(station=schedule.station.name, first=first, last=last, generated=now, campaigns=figures,
                   emergencies=events, relays=relays, off_air=off_air_spans(rows, zone), rows=len(rows), zone=zone)
 
 
-def _event(row: AsRunRow, zone: ZoneInfo) -> Event:
-    return Event(row.scheduled.astimezone(zone), row.kind, row.slot, row.status.value, minutes_on_air(row), row.engine)
+def _local_days(rows: list[Fact], zone: ZoneInfo) -> list[date]:
+    """Each row's scheduled day in station time, one zone conversion per quarter hour.
+
+    Every time zone's offset (and every DST change) is a whole number of quarter hours, so a
+    local day always starts on a UTC quarter hour and one quarter hour never spans two days.
+    """
+    by_quarter: dict[int, date] = {}
+    days = []
+    for row in rows:
+        quarter = int(row.scheduled_utc // 900)
+        day = by_quarter.get(quarter)
+        if day is None:
+            day = by_quarter[quarter] = datetime.fromtimestamp(quarter * 900, zone).date()
+        days.append(day)
+    return days
 
 
-def _campaign(campaign: Campaign, rows: list[AsRunRow], first: date, last: date, zone: ZoneInfo) -> CampaignFigures:
+def _event(row: Fact, zone: ZoneInfo) -> Event:
+    return Event(datetime.fromtimestamp(row.scheduled_utc, zone), row.kind, row.slot, row.status,
+                 minutes_on_air(row), row.engine)
+
+
+def _campaign(campaign: Campaign, rows: list[Fact], days: list[date], first: date, last: date) -> CampaignFigures:
     figures = CampaignFigures(campaign)
     end = last + timedelta(days=1)
     window_first = max(first, campaign.start or first)
     window_end = min(end, campaign.until + timedelta(days=1) if campaign.until else end)
-    by_key: dict[str, list[AsRunRow]] = defaultdict(list)
+    counted = frozenset(campaign.bulletins)
+    by_key: dict[str, tuple[date, set[str], bool]] = {}
     airtime: dict[date, tuple[int, float]] = defaultdict(lambda: (0, 0.0))
-    for row in rows:
-        if row.kind not in COUNTED_KINDS or not campaign.counts(row.bulletins):
+    voices = figures.voices
+    for row, day in zip(rows, days):
+        if row.kind not in COUNTED_KINDS or counted.isdisjoint(row.bulletins) or not window_first <= day < window_end:
             continue
-        day = row.scheduled.astimezone(zone).date()
-        if not window_first <= day < window_end:
-            continue
-        by_key[row.key].append(row)
-        minutes = minutes_on_air(row)
-        if minutes:
-            figures.minutes += minutes
+        seen = by_key.get(row.key)
+        if seen is None:
+            by_key[row.key] = (day, {row.status}, row.kind == MAKE_UP)
+        else:
+            seen[1].add(row.status)
+        if row.minutes > 0 and row.status in _ON_AIR:
+            figures.minutes += row.minutes
             engine = row.engine or "-"
-            figures.voices[engine] = figures.voices.get(engine, 0.0) + minutes
+            voices[engine] = voices.get(engine, 0.0) + row.minutes
             count, total = airtime[day]
-            airtime[day] = (count, total + minutes)
-    for key_rows in by_key.values():
-        statuses = {r.status for r in key_rows}
-        if statuses == {Status.PLAYING}:
+            airtime[day] = (count, total + row.minutes)
+    for day, statuses, make_up in by_key.values():
+        if statuses == {_PLAYING}:
             continue                   # on air as the report is made: neither aired nor lost yet
         figures.planned += 1
-        if statuses & set(_AIRED):
+        aired = statuses & _AIRED
+        if aired:
             figures.aired += 1
-            figures.late += statuses & set(_AIRED) == {Status.LATE}
-            figures.make_ups += any(r.kind == MAKE_UP for r in key_rows)
-            day = key_rows[0].scheduled.astimezone(zone).date()
+            figures.late += aired == {_LATE}
+            figures.make_ups += make_up
             count, total = airtime[day]
             airtime[day] = (count + 1, total)
-        elif Status.INTERRUPTED in statuses:
+        elif Status.INTERRUPTED.value in statuses:
             figures.interrupted += 1
-        elif Status.FAILED in statuses:
+        elif Status.FAILED.value in statuses:
             figures.failed += 1
         else:
             figures.missed += 1
@@ -242,23 +261,23 @@ def _periods(airtime: dict[date, tuple[int, float]], first: date, end: date, per
     return found
 
 
-def off_air_spans(rows: list[AsRunRow], zone: ZoneInfo) -> list[OffAir]:
+def off_air_spans(rows: list[Fact], zone: ZoneInfo) -> list[OffAir]:
     """When the station was off: runs of missed slots, and crashes that cut a programme, until it aired again."""
-    ordered = sorted(rows, key=lambda r: r.scheduled)
     spans: list[OffAir] = []
     opened: datetime | None = None
     last_missed: datetime | None = None
     missed = 0
-    for row in ordered:
-        crash_cut = row.status is Status.INTERRUPTED and row.ended is None and row.started is not None
-        if row.status is Status.MISSED or crash_cut:
-            start = row.scheduled if row.status is Status.MISSED else row.started
+    for row in rows:                                  # oldest first
+        is_missed = row.status == Status.MISSED.value
+        crash_cut = row.status == Status.INTERRUPTED.value and row.ended is None and row.started is not None
+        if is_missed or crash_cut:
+            start = datetime.fromisoformat(row.scheduled if is_missed else row.started)
             opened = start if opened is None else min(opened, start)
             last_missed = start if last_missed is None else max(last_missed, start)
-            missed += row.status is Status.MISSED
+            missed += is_missed
             continue
         if opened is not None and row.started is not None:
-            spans.append(OffAir(opened.astimezone(zone), row.started.astimezone(zone), missed))
+            spans.append(OffAir(opened.astimezone(zone), datetime.fromisoformat(row.started).astimezone(zone), missed))
             opened, last_missed, missed = None, None, 0
     if opened is not None:
         spans.append(OffAir(opened.astimezone(zone), last_missed.astimezone(zone), missed))

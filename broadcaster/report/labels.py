@@ -61,6 +61,10 @@ i18n.register({
     "report.status.failed": ("lỗi", "failed"),
     "report.status.interrupted": ("bị ngắt", "interrupted"),
     "report.status.partial": ("phát không trọn", "partial"),
+    "report.more_events": ("… và {count} lần khác (đủ cả trong bản JSON và XLSX).",
+                           "… and {count} more (all of them in the JSON and XLSX forms)."),
+    "report.more_off_air": ("… và {count} lần ngắn hơn; tổng thời gian mất sóng {hours:.1f} giờ.",
+                            "… and {count} shorter ones; {hours:.1f} hours off air in all."),
     "report.kind.emergency": ("khẩn cấp", "emergency"),
     "report.kind.relay": ("tiếp sóng", "relay"),
     "report.signature": ("NGƯỜI LẬP BÁO CÁO", "PREPARED BY"),
@@ -75,6 +79,7 @@ i18n.register({
     "report.sheet_summary": ("Tổng hợp", "Summary"),
 })
 
+LIST_LIMIT = 30      # events and off-air spans listed in the documents (JSON and XLSX keep them all)
 STATUS_COLUMNS = ("planned", "aired", "late", "missed", "failed", "interrupted", "make_ups", "minutes")
 _PLACE = re.compile(r"\b(?:xã|phường|thị trấn|huyện|quận)\s+(.+)$", re.IGNORECASE)
 
@@ -165,3 +170,21 @@ def period_row(period: PeriodFigures) -> list[str]:
 def off_air_line(span) -> str:
     return i18n.tr("report.off_air_line", first=f"{span.first:%d/%m/%Y %H:%M}", last=f"{span.last:%d/%m/%Y %H:%M}",
                    missed=span.missed)
+
+
+def events_listed(report: Report) -> tuple[list, str | None]:
+    """The emergencies and relays to list (the first LIST_LIMIT by time) and a line for the rest."""
+    events = sorted(report.emergencies + report.relays, key=lambda e: e.scheduled)
+    if len(events) <= LIST_LIMIT:
+        return events, None
+    return events[:LIST_LIMIT], i18n.tr("report.more_events", count=len(events) - LIST_LIMIT)
+
+
+def off_air_listed(report: Report) -> tuple[list, str | None]:
+    """The longest LIST_LIMIT off-air spans, in time order, and a line for the rest."""
+    spans = report.off_air
+    if len(spans) <= LIST_LIMIT:
+        return spans, None
+    longest = sorted(sorted(spans, key=lambda o: o.last - o.first, reverse=True)[:LIST_LIMIT], key=lambda o: o.first)
+    hours = sum((o.last - o.first).total_seconds() for o in spans) / 3600
+    return longest, i18n.tr("report.more_off_air", count=len(spans) - LIST_LIMIT, hours=hours)

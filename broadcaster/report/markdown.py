@@ -42,14 +42,16 @@ def render(report: Report) -> str:
             out += _table(labels.period_headers() + [""], rows) + [""]
         out += [labels.voices_line(figures), ""]
     out += [f"## 2. {i18n.tr('report.section.events')}", ""]
-    events = report.emergencies + report.relays
+    events, more = labels.events_listed(report)
     if events:
-        out += _table(labels.event_headers(), [labels.event_row(e) for e in sorted(events, key=lambda e: e.scheduled)])
+        out += _table(labels.event_headers(), [labels.event_row(e) for e in events])
+        out += [more] if more else []
     else:
         out.append(i18n.tr("report.no_events"))
     out += ["", f"## 3. {i18n.tr('report.section.off_air')}", ""]
-    if report.off_air:
-        out += [f"- {labels.off_air_line(o)}" for o in report.off_air]
+    spans, more = labels.off_air_listed(report)
+    if spans:
+        out += [f"- {labels.off_air_line(o)}" for o in spans] + ([more] if more else [])
     else:
         out.append(i18n.tr("report.no_off_air"))
     return "\n".join(out) + "\n"

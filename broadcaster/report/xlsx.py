@@ -1,25 +1,32 @@
 """The report as an Excel workbook: a summary, one sheet per campaign, and the raw as-run rows.
 
-openpyxl in write-only mode streams rows to the file, so a year of a busy station's log stays
-within memory and time.
+openpyxl writes the summary and campaign sheets. The raw rows (100,000 for a year of a busy
+station) are written straight into the workbook's zip as one more sheet part: openpyxl spends
+about 15 µs a cell, which is 20 s for a year, against under a second for the XML written here.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import io
+import zipfile
+from datetime import timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from broadcaster import i18n
-from broadcaster.asrun.log import AsRunRow
+from broadcaster.asrun.log import Fact
 from broadcaster.report import labels
 from broadcaster.report.figures import Report, minutes_on_air
 
-RAW_COLUMNS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
-               "status", "engine", "minutes", "error")
+RAW_COLUMNS = ("id", "key", "kind", "slot", "bulletins", "scheduled", "started", "ended", "status", "engine",
+               "minutes", "error")
+_SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_TAIL = "</sheetData></worksheet>"
 
 
 def _sheet_title(text: str, used: set[str]) -> str:
@@ -33,7 +40,27 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
-def write(report: Report, rows: list[AsRunRow], path: Path) -> None:
+def _text(value: str | None) -> str:
+    if value is None:
+        return "<c/>"
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+
+
+def _write_raw_sheet(rows: list[Fact], out) -> None:
+    """The worksheet XML of every as-run row (times as the log wrote them, ISO 8601 with offset),
+    written to `out` in chunks so a year of rows never sits in memory as one string."""
+    out.write((_SHEET_HEAD + "<row>" + "".join(_text(c) for c in RAW_COLUMNS) + "</row>").encode("utf-8"))
+    for start in range(0, len(rows), 5000):
+        out.write("".join(
+            f"<row><c><v>{row.id}</v></c>{_text(row.key)}{_text(row.kind)}{_text(row.slot)}"
+            f"{_text(' '.join(row.bulletins))}{_text(row.scheduled)}{_text(row.started)}"
+            f"{_text(row.ended)}{_text(row.status)}{_text(row.engine)}"
+            f"<c><v>{round(minutes_on_air(row), 3)}</v></c>{_text(row.error)}</row>"
+            for row in rows[start:start + 5000]).encode("utf-8"))
+    out.write(_SHEET_TAIL.encode("utf-8"))
+
+
+def write(report: Report, rows: list[Fact], path: Path) -> None:
     book = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
@@ -73,13 +100,15 @@ def write(report: Report, rows: list[AsRunRow], path: Path) -> None:
                           round(period.minutes, 2), None if period.target is None else round(period.target, 2),
                           None if period.share is None else round(period.share, 4)])
 
-    def local(moment: datetime | None):
-        return None if moment is None else moment.astimezone(report.zone).replace(tzinfo=None)
-
-    raw = book.create_sheet(_sheet_title(i18n.tr("report.raw_sheet"), used))
-    raw.append(list(RAW_COLUMNS))
-    for row in rows:
-        raw.append([row.id, row.key, row.kind, row.slot, " ".join(row.bulletins), row.priority,
-                    local(row.scheduled), local(row.started), local(row.ended),
-                    row.status.value, row.engine, round(minutes_on_air(row), 3), row.error])
-    book.save(str(path))
+    book.create_sheet(_sheet_title(i18n.tr("report.raw_sheet"), used))   # its part is replaced below
+    raw_part = f"xl/worksheets/sheet{len(book.worksheets)}.xml"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename == raw_part:
+                item.compress_type = zipfile.ZIP_DEFLATED
+                with target.open(item, "w", force_zip64=True) as out:
+                    _write_raw_sheet(rows, out)
+            else:
+                target.writestr(item, source.read(item.filename), compress_type=zipfile.ZIP_DEFLATED)

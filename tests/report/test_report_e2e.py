@@ -131,7 +131,8 @@ def test_every_format_reads_back(station_log, tmp_path):
     assert ("cchc", "Tuyên truyền cải cách hành chính năm 2023", cchc.planned, 2, 0, 2, 0, 0, 0) == summary[4][:9]
     raw = list(book["Nhật ký"].iter_rows(values_only=True))
     assert len(raw) == 1 + len(rows) and raw[0][:4] == ("id", "key", "kind", "slot")
-    assert sorted(r[9] for r in raw[1:]) == sorted(r.status.value for r in rows)
+    assert sorted(r[8] for r in raw[1:]) == sorted(r.status for r in rows)
+    assert [r[0] for r in raw[1:]] == [r.id for r in rows] and raw[1][5] == rows[0].scheduled
 
     doc = Document(str(tmp_path / "bao-cao.docx"))
     texts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
