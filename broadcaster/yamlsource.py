@@ -20,7 +20,7 @@ import yaml
 
 from broadcaster import i18n
 from broadcaster.problems import Location, Problem
-from broadcaster.sourcefile import SourceError, read_text
+from broadcaster.sourcefile import SourceError, read_bytes
 
 MAX_DEPTH = 64              # nested collections; a schedule needs about 5
 MAX_EXPANDED = 100_000      # nodes after every alias is expanded; a big schedule has a few thousand
@@ -126,13 +126,33 @@ def compose_file(path: Path, messages: YamlMessages, limit: int) -> tuple[yaml.N
 
     `limit` is the largest size accepted, in bytes (see `broadcaster.sourcefile`).
     """
+    data, problems = read_file(path, messages, limit)
+    if data is None:
+        return None, problems
+    return compose_bytes(path, data, messages)
+
+
+def read_file(path: Path, messages: YamlMessages, limit: int) -> tuple[bytes | None, list[Problem]]:
+    """The file's bytes through the bounded read, or the problem that prevented reading them.
+
+    For a caller that needs the very bytes it composes (the schedule's version is their hash):
+    reading the file a second time could see another edit, or a file swapped for /dev/zero.
+    """
     try:
-        source = read_text(path, limit)
+        return read_bytes(path, limit), []
     except FileNotFoundError:
         return None, [Problem(path, 1, 1, messages.not_found)]
     except SourceError as exc:
         return None, [Problem(path, 1, 1, exc.key, {"value": path.name, **exc.params})]
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        return None, [Problem(path, 1, 1, messages.unreadable, {"detail": str(exc)})]
+
+
+def compose_bytes(path: Path, data: bytes, messages: YamlMessages) -> tuple[yaml.Node | None, list[Problem]]:
+    """`data` (read from `path`, UTF-8 with or without a BOM) composed with this module's bounds."""
+    try:
+        source = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         return None, [Problem(path, 1, 1, messages.unreadable, {"detail": str(exc)})]
     loader = _BoundedLoader(source)
     try:

@@ -33,7 +33,7 @@ from broadcaster.schedule.calendar import PUBLIC_HOLIDAYS
 from broadcaster.schedule.campaigns import parse_air_hours, parse_campaigns, warn_unreachable
 from broadcaster.text import Normalizer, load_dictionary
 from broadcaster.sourcefile import SCHEDULE_LIMIT, TEXT_LIMIT, SourceError, read_text, regular_file_problem
-from broadcaster.yamlsource import YamlMessages, compose_file, node_location
+from broadcaster.yamlsource import YamlMessages, compose_bytes, compose_file, node_location, read_file
 
 WEEKDAYS = {
     "mon": 1, "monday": 1, "t2": 1, "thu2": 1,
@@ -253,13 +253,13 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
     command that airs one bulletin now must not wait for the whole schedule to be read aloud.
     """
     path = Path(path).absolute()
-    root, problems = compose_file(path, _MESSAGES, SCHEDULE_LIMIT)
+    data, problems = read_file(path, _MESSAGES, SCHEDULE_LIMIT)
+    if data is None:
+        return None, problems
+    root, problems = compose_bytes(path, data, _MESSAGES)
     if problems:
         return None, problems
-    try:
-        version = hashlib.sha256(path.read_bytes()).hexdigest()   # within SCHEDULE_LIMIT: composed
-    except OSError:
-        version = ""
+    version = hashlib.sha256(data).hexdigest()      # of the bytes composed, not of a later read
     reader = _Reader(path)
     folder = path.parent
     if root is None or not isinstance(root, yaml.MappingNode):

@@ -4,6 +4,7 @@ enforces both: a subprocess timeout and its peak RSS from wait4)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -169,3 +170,23 @@ def test_validate_of_the_worst_inputs_is_quick_and_small(station_dir, name):
     assert peak_kb < 200 * 1024, f"peak RSS {peak_kb // 1024} MB"
     assert "Traceback" not in output and "internal error" not in output
     assert all(len(line) < 600 for line in output.splitlines())
+
+
+def test_the_version_is_the_hash_of_the_bytes_composed_even_when_an_edit_lands_meanwhile(write_schedule,
+                                                                                       monkeypatch):
+    """The desk reads the version to tell whether the station took an edit: it must describe the
+    schedule in force, so the file is read once (a second read could see the next save)."""
+    from broadcaster import yamlsource
+
+    path = write_schedule(BASE)
+    original = path.read_bytes()
+    compose = yamlsource._BoundedLoader.get_single_node
+
+    def compose_while_the_desk_saves(loader):
+        path.write_text(BASE.replace("Xin chào bà con.", "Bản sửa mới."), encoding="utf-8")
+        return compose(loader)
+
+    monkeypatch.setattr(yamlsource._BoundedLoader, "get_single_node", compose_while_the_desk_saves)
+    schedule, problems = check_schedule(path)
+    assert schedule is not None and schedule.bulletins["tin-a"].text == "Xin chào bà con."
+    assert schedule.version == hashlib.sha256(original).hexdigest()
