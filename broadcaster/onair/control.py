@@ -68,6 +68,8 @@ i18n.register({
         "giây; không phát trực tiếp để khỏi phát chồng lên đài. Xem nhật ký của chương trình.",
         "The station daemon is running (process {pid}) but did not answer on {path} within {seconds:g} s; "
         "not playing directly, which would air on top of it. Check the daemon's log."),
+    "onair.socket_failed": ("Không mở được socket điều khiển {path}: {detail}",
+                            "Cannot open the control socket {path}: {detail}"),
     "onair.busy": ("Chương trình phát thanh đang bận (quá nhiều kết nối); thử lại.",
                    "The station daemon is busy (too many connections); try again."),
     "onair.bad_request": ("Yêu cầu không hợp lệ: {detail}", "Invalid request: {detail}"),
@@ -288,7 +290,7 @@ class ControlServer:
             sock.bind(str(self.path))
         except OSError as exc:
             sock.close()
-            raise OnAirError(i18n.tr("onair.bad_request", detail=exc)) from exc
+            raise OnAirError(i18n.tr("onair.socket_failed", path=self.path, detail=exc.strerror or exc)) from exc
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)

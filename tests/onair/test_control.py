@@ -52,6 +52,14 @@ def test_socket_is_private_and_umask_restored(server):
     assert before == os.umask(before)
 
 
+def test_a_socket_that_cannot_be_bound_is_said_so(tmp_path):
+    """Not "Invalid request": the daemon's own socket failed, and the operator must see which."""
+    path = tmp_path / "gone" / "control.sock"
+    with pytest.raises(OnAirError) as failed:
+        ControlServer(path, lambda request: {}).start()
+    assert str(failed.value) == f"Cannot open the control socket {path}: No such file or directory"
+
+
 def test_round_trip_and_errors(server):
     assert send_request(server.path, {"cmd": "status", "n": "Đài"}) == {"ok": True, "echo": {"cmd": "status", "n": "Đài"}}
     assert send_request(server.path, {"cmd": "fail"}) == {"ok": False, "error": "no such bulletin 'x'"}
