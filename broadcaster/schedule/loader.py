@@ -866,7 +866,7 @@ def _first_common_day(first: Slot, second: Slot) -> date | None:
 
 
 TEXT_CHECK_BUDGET = 3.0     # seconds for the normalizer's warnings over every bulletin: validate stays quick
-TEXT_CHECK_PIECE = 1000     # characters checked at once: the normalizer's time grows with a line's square
+TEXT_CHECK_PIECE = 1000     # characters checked at once, so the budget is looked at every few milliseconds
 
 
 def _text_pieces(text: str) -> Iterator[tuple[int, int, str]]:
@@ -884,8 +884,9 @@ def _text_pieces(text: str) -> Iterator[tuple[int, int, str]]:
 def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], station: Station) -> None:
     """Tokens the normalizer cannot read confidently become warnings at their place in the text.
 
-    Within `TEXT_CHECK_BUDGET` seconds: a pathological text (40,000 characters of ranges) once
-    took minutes; what is left unchecked when the budget runs out is said in one warning.
+    Within `TEXT_CHECK_BUDGET` seconds: the normalizer is linear, but a schedule may hold megabytes
+    of text (and one pathological text once took minutes); what is left unchecked when the budget
+    runs out is said in one warning.
     """
     checker = _text_checker(station)
     deadline = time_module.monotonic() + TEXT_CHECK_BUDGET
