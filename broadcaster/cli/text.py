@@ -14,6 +14,7 @@ import click
 from broadcaster import i18n
 from broadcaster.cli.app import cli
 from broadcaster.errors import ScheduleError, TextError
+from broadcaster.schedule import load_station
 from broadcaster.text import Normalizer, load_dictionary
 
 i18n.register({
@@ -42,8 +43,7 @@ def _overrides(dictionary: Path | None, schedule: Path | None) -> dict[str, str]
     """Entries of the schedule's dictionary, then of `--dictionary`, which wins."""
     overrides: dict[str, str] = {}
     if schedule is not None:
-        from broadcaster.schedule import load_schedule
-        station = load_schedule(schedule).station
+        station = load_station(schedule)        # only the dictionary's name: bulletins are not read
         if station.pronunciations is None:
             raise TextError(i18n.tr("text.cli.no_dictionary", path=schedule))
         dictionary_paths = [station.pronunciations]

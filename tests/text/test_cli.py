@@ -103,6 +103,27 @@ def test_schedule_option_uses_station_pronunciations(tmp_path, stdin, capsys):
     assert capsys.readouterr().out == "Xã Vinh Quang\n"
 
 
+def test_schedule_option_reads_only_the_station(tmp_path, stdin, capsys):
+    """A bulletin being fixed elsewhere in the schedule does not stop a reading check."""
+    (tmp_path / "doc-ten.yaml").write_text("VQ: Vinh Quang\n", encoding="utf-8")
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(textwrap.dedent("""\
+        station:
+          name: Đài xã Vinh Quang
+          pronunciations: doc-ten.yaml
+        bulletins:
+          tin-a:
+            text_file: chua-viet.txt
+        slots:
+          - name: Sáng
+            at: "06:00"
+            play: [tin-a]
+        """), encoding="utf-8")
+    stdin("Xã VQ\n")
+    assert main(["normalize", "--schedule", str(schedule)]) == 0
+    assert capsys.readouterr().out == "Xã Vinh Quang\n"
+
+
 def test_as_a_process():
     result = subprocess.run(
         [sys.executable, "-m", "broadcaster", "normalize"], input="Tổng 1.250.000 đồng/người\n",
