@@ -1,6 +1,6 @@
 """A private PulseAudio server whose only sink is a FIFO the tests read: real playback without a sound card.
 
-Recipe from /work/shared/REFERENCE.md: user-mode `pulseaudio` with its own XDG_RUNTIME_DIR, only
+The recipe: user-mode `pulseaudio` with its own XDG_RUNTIME_DIR, only
 the native protocol (anonymous auth) and a `module-pipe-sink` writing float32 mono at the
 sink rate into a FIFO, paced by the system clock. A reader thread drains the FIFO into a
 buffer and stamps each chunk with its arrival time, so tests can compare what was played
