@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -110,6 +110,7 @@ class _Reader:
     path: Path
     problems: list[Problem] = field(default_factory=list)
     text_origins: dict[str, "_TextOrigin"] = field(default_factory=dict)    # inline texts, by bulletin
+    pronunciations: dict[str, str] = field(default_factory=dict)           # the station dictionary's entries
 
     def __post_init__(self) -> None:
         self._constructor = yaml.SafeLoader("")
@@ -280,7 +281,7 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
         return None, _sorted(reader.problems)
     _warn_overlaps(reader, slots, bulletins)
     if check_texts:
-        _warn_unreadable_text(reader, bulletins, station)
+        _warn_unreadable_text(reader, bulletins)
     warn_unreachable(reader, campaigns, slots, bulletins)
     warnings = tuple(p for p in reader.problems if p.severity == WARNING)
     schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings,
@@ -510,7 +511,7 @@ def _programme(reader: _Reader, node: yaml.Node) -> ProgrammeSettings | None:
 
 def _check_dictionary(reader: _Reader, path: Path) -> None:
     """The station's pronunciation dictionary is validated with the schedule."""
-    _, problems = load_dictionary(path)
+    reader.pronunciations, problems = load_dictionary(path)      # kept for the reading check
     reader.problems.extend(problems)
 
 
@@ -881,14 +882,14 @@ def _text_pieces(text: str) -> Iterator[tuple[int, int, str]]:
         yield number, column, line[column:]
 
 
-def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], station: Station) -> None:
+def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin]) -> None:
     """Tokens the normalizer cannot read confidently become warnings at their place in the text.
 
     Within `TEXT_CHECK_BUDGET` seconds: the normalizer is linear, but a schedule may hold megabytes
     of text (and one pathological text once took minutes); what is left unchecked when the budget
     runs out is said in one warning.
     """
-    checker = _text_checker(station)
+    checker = Normalizer(reader.pronunciations).check
     deadline = time_module.monotonic() + TEXT_CHECK_BUDGET
     for bulletin in bulletins.values():
         if not bulletin.text:
@@ -906,11 +907,6 @@ def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], stati
                     where = reader.text_origins[bulletin.id].locate(reader.path, line, column)
                 reader.report(where, "text.unreadable", severity=WARNING, bulletin=bulletin.id,
                               token=finding.token, reason=finding.reason)
-
-
-def _text_checker(station: Station) -> Callable:
-    overrides = load_dictionary(station.pronunciations)[0] if station.pronunciations else None
-    return Normalizer(overrides).check
 
 
 i18n.register({
