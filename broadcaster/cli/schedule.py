@@ -71,7 +71,7 @@ def validate(schedule_path) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 def agenda(schedule_path, first_day: datetime | None, days: int, as_json: bool) -> int:
     """List upcoming broadcasts in station time."""
-    schedule = load_schedule(schedule_path)
+    schedule = load_schedule(schedule_path, check_texts=False)     # warnings are validate's to show
     zone = schedule.station.timezone
     start_day: date = first_day.date() if first_day else datetime.now(zone).date()
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=zone)

@@ -72,7 +72,7 @@ def say(text: str | None, output: Path, engines: tuple[str, ...], bulletin_id: s
     chain = list(engines) or None
     if bulletin_id is not None or schedule_path is not None:
         path = schedule_path or Path("schedule.yaml")
-        schedule = load_schedule(path)
+        schedule = load_schedule(path, check_texts=False)     # warnings are validate's to show
         speaker = speaker_for(schedule, chain)
         if bulletin_id is not None:
             text = _bulletin_text(schedule, bulletin_id, path)
