@@ -23,7 +23,16 @@ the time from the fault to its first log line (also for a truncated as-run log a
 Then the time and peak memory of `validate` (a process each) and of the reload's check (the
 child process the daemon uses) on the worst inputs, next to the station's own schedule.yaml.
 
-Usage: .venv/bin/python scripts/bench_onair.py [--mode starts|faults] [--starts 50]
+Memory (`--mode memory`, or `all`): the daemon's resident memory above idle while it airs a
+60-minute programme on the sound card, each measurement in a fresh process:
+  daemon           the daemon as shipped: the programme streamed from disk in blocks
+  in-memory        baseline, same daemon and file: the programme also loaded whole as float32
+                   the way the output did before it streamed (`load_whole`, the old code)
+The programme airs for `--air-seconds` (the old path loaded it all before the first sample, so
+its peak shows at once; the streamed path is flat after the first second), then is stopped.
+
+Usage: .venv/bin/python scripts/bench_onair.py [--mode all|starts|memory|faults] [--starts 50]
+       [--minutes 60] [--air-seconds 20]
 """
 
 from __future__ import annotations
@@ -31,7 +40,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -375,6 +386,125 @@ def private_pulse(prefix: str) -> Iterator[tuple[Path, PulseServer]]:
             pulse.stop()
 
 
+PREMADE_ENV = "BENCH_ONAIR_PROGRAMME"
+
+
+def premade_renderer(job, out: Path):
+    """A render worker's renderer that "renders" the long programme made before the run (a hard link)."""
+    import wave
+
+    from broadcaster.onair.render import RenderResult
+
+    source = Path(os.environ[PREMADE_ENV])
+    os.link(source, out)
+    with wave.open(str(out), "rb") as wav:
+        duration = wav.getnframes() / wav.getframerate()
+    return RenderResult(out, duration, "premade")
+
+
+def write_long_programme(path: Path, minutes: float, rate: int = 48_000) -> None:
+    """A quiet 220 Hz tone of `minutes`, 48 kHz mono 16-bit, written a minute at a time."""
+    import numpy as np
+
+    from broadcaster.output.source import WavWriter
+
+    t = np.arange(60 * rate) / rate
+    minute = np.round(0.1 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+    with WavWriter(path, rate, 1) as writer:
+        whole, rest = int(minutes), minutes - int(minutes)
+        for _ in range(whole):
+            writer.write(minute)
+        writer.write(minute[:int(rest * 60 * rate)])
+
+
+def rss_mb() -> float:
+    """This process's resident set size (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def load_whole(path: Path, pad_seconds: float = 0.25):
+    """The output's programme loading before it streamed (read_programme, kept here as the baseline):
+    the whole programme as one float32 array, converted a second at a time."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "rb") as wav:
+        channels, rate = wav.getnchannels(), wav.getframerate()
+        frames = wav.getnframes()
+        data = np.zeros(frames + int(pad_seconds * rate), dtype=np.float32)
+        position = 0
+        while position < frames:
+            raw = wav.readframes(rate)
+            if not raw:
+                break
+            block = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
+            mono = block[:, 0] if channels == 1 else block.mean(axis=1)
+            data[position:position + len(mono)] = mono
+            position += len(mono)
+    data[:position] *= np.float32(1 / 32768)
+    return data
+
+
+def memory_child(mode: str, air_seconds: float) -> int:
+    """One measurement (a fresh process): idle daemon RSS, then peak RSS while the programme airs."""
+    from broadcaster.onair.daemon import Station
+    from broadcaster.onair.queue import Kind
+    from broadcaster.onair.requests import Request
+    from broadcaster.schedule import load_schedule
+    from broadcaster.schedule.model import Priority
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    first = datetime.now(ZoneInfo(TZ_NAME)) + timedelta(hours=3)
+    schedule = load_schedule(write_schedule(folder, 1, first, 3.0))
+    station = Station(schedule, renderer=premade_renderer, control=False)
+    station.start()
+    try:
+        time.sleep(2.0)
+        idle = rss_mb()
+        held = load_whole(Path(os.environ[PREMADE_ENV])) if mode == "in-memory" else None
+        bulletin = schedule.bulletins["b0"]
+        station.submit(Request(Kind.MANUAL, "long", (bulletin,), Priority.NORMAL))
+        peak, started = idle, None
+        deadline = time.monotonic() + air_seconds + 60
+        while time.monotonic() < deadline:
+            peak = max(peak, rss_mb())
+            rows = [r for r in station.asrun.history() if r.status.value == "playing"]
+            if rows and started is None:
+                started = time.monotonic()
+            if started is not None and time.monotonic() - started >= air_seconds:
+                break
+            time.sleep(0.1)
+        del held
+        print(f"{idle:.1f} {peak:.1f} {'aired' if started is not None else 'never-started'}", flush=True)
+    finally:
+        station.stop()
+    return 0
+
+
+def run_memory(root: Path, pulse: PulseServer, minutes: float, air_seconds: float) -> list[str]:
+    programme = root / "long.wav"
+    print(f"writing a {minutes:g}-minute programme ...", flush=True)
+    write_long_programme(programme, minutes)
+    lines = []
+    for mode in ("daemon", "in-memory"):
+        print(f"running memory/{mode} (airs {air_seconds:g} s of it) ...", flush=True)
+        env = {**pulse.env(), PREMADE_ENV: str(programme)}
+        result = subprocess.run([sys.executable, __file__, "--memory-child", mode, "--air-seconds", str(air_seconds)],
+                                env=env, capture_output=True, text=True, timeout=air_seconds + 300, check=False)
+        fields = result.stdout.split()
+        if result.returncode != 0 or len(fields) != 3:
+            lines.append(f"{mode:16s} failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
+            continue
+        idle, peak, state = float(fields[0]), float(fields[1]), fields[2]
+        lines.append(f"{mode:16s} idle {idle:7.1f} MB  peak while airing {peak:7.1f} MB  "
+                     f"above idle {peak - idle:7.1f} MB  ({state})")
+    return lines
+
+
 def faults_main(starts: int) -> None:
     from broadcaster.onair.reload import validate_off_path
     from broadcaster.schedule import Schedule  # noqa: F401  (the reload check unpickles one)
@@ -420,14 +550,30 @@ def faults_main(starts: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("starts", "faults"), default="starts")
+    parser.add_argument("--mode", choices=("all", "starts", "memory", "faults"), default="all",
+                        help="all: starts and memory; faults needs root")
     parser.add_argument("--starts", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=60.0, help="length of the programme for --mode memory")
+    parser.add_argument("--air-seconds", type=float, default=20.0)
+    parser.add_argument("--memory-child", choices=("daemon", "in-memory"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.memory_child:
+        return memory_child(args.memory_child, args.air_seconds)
     if args.mode == "faults":
         faults_main(args.starts)
         return 0
     with private_pulse("bench-onair-") as (root, pulse):
+        if args.mode in ("all", "memory"):
+            memory = run_memory(root, pulse, args.minutes, args.air_seconds)
+            print()
+            print(f"daemon RSS airing a {args.minutes:g}-minute programme on the sound card "
+                  f"(target: <= 64 MB above idle)")
+            for line in memory:
+                print(line)
+            print()
+        if args.mode == "memory":
+            return 0
         results = {}
         for name, run in (("daemon+renders", lambda f: run_daemon(f, args.starts, quiet=False)),
                           ("daemon-quiet", lambda f: run_daemon(f, args.starts, quiet=True)),

@@ -12,9 +12,12 @@ The parts, one job each (every part takes the station `clock.Clock`, so its test
 - `planner`: schedule -> cues: start-up recovery and catch-up, APScheduler render and cue jobs,
   replanning, applying a reloaded schedule.
 - `queue`: the typed priority stack of entries waiting for the air.
-- `playout`: the one thread that owns the air and the only user of the output: takes the best
+- `playout`: the one thread that owns the air and the only user of the switch: takes the best
   entry, cuts a programme for an emergency (with a fade, the cut one airs again), obeys the
   desk's stop, retries a failed device.
+- (in `output`) `source` -> `switch` -> sinks: a programme is streamed from disk block by block;
+  the switch plays it on the station's output, which keeps time, and copies every block to the
+  follower sinks (Icecast mounts, zones), silence to those a programme is not for.
 - `requests`: the desk's commands (play, emergency, stop, status), resolved against the schedule.
 - `recorder`: every as-run row the daemon writes, behind one small interface.
 - `control`: the local control socket; `reload`: the schedule file watcher.
@@ -28,9 +31,10 @@ Lock order (a thread holding one may take only those after it; see each module):
 1. `Planner.lock` - the schedule in force, the cued keys, the render/cue jobs.
 2. `Prerenderer._cond` - render tasks (a cancelled render's done-callback takes 3).
 3. `Playout._cond` - the queue, what is on air, entry flags, the stopping flag.
-4. `Playout._output_lock` - the opened output (taken with `_cond` released).
-5. leaves, never held while taking another: the output's own lock, `AsRunLog._lock`,
-   `Station._stop_lock` (makes `stop()` run once).
+4. `output.switch.Switch._output_lock` - the opened output (taken with `_cond` released).
+5. leaves, never held while taking another: the output's own lock, `Switch._tap_lock` (writes
+   to the follower sinks), `AsRunLog._lock`, `Station._stop_lock` (makes `stop()` run once).
+The sound card's callback takes only `_tap_lock`, and only when follower sinks exist.
 """
 
 from broadcaster.onair.queue import Entry, Kind, PlayQueue

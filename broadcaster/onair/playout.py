@@ -1,8 +1,9 @@
 """The air: one playout thread that takes programmes off the queue and is the only user of the output.
 
 In: `Entry` objects pushed by the planner (cues) and the desk (requests), each with a future for
-its rendered programme. Out: sound through the station's `Output`, as-run rows through the
-`Recorder`, and a `PlaybackReport` to the `on_aired` observer.
+its rendered programme. Out: the programme through the `Switch` (the station's output, which
+keeps time, and the follower sinks), as-run rows through the `Recorder`, and a
+`PlaybackReport` to the `on_aired` observer.
 
 What it decides:
 - which entry airs next: the best rendered entry due within `PLAY_LEAD` of its second (the
@@ -10,7 +11,7 @@ What it decides:
   early lets everything due in the same second be ranked, and lets the output open its stream
   early and start on the second;
 - cut-in: an emergency ready to air stops a lower-level programme with a fade
-  (`output.stop(fade=0.5)`, obplayer's priority stack); the cut programme goes back on the queue
+  (`switch.stop(fade=0.5)`, obplayer's priority stack); the cut programme goes back on the queue
   to air again from its beginning;
 - a desk stop (`stop_current`) fades what plays, logged interrupted and never requeued;
 - a failed device is retried `device_tries` times, `device_retry_delay` apart, reopening the
@@ -19,9 +20,8 @@ What it decides:
 Locks, in the order they may be taken (never the other way round):
 1. `_cond` guards the queue, `_current`, each entry's `preempted`/`cut_by`/`stopped` flags,
    `_stopping` and `_timers`; the playout thread waits on it.
-2. `_output_lock` guards `_output` (opening, swapping after a failure); taken after `_cond` has
-   been released by the cut-in path, never while waiting on `_cond`.
-Neither is held while the output plays or while the recorder writes. The planner's lock and
+2. the switch's locks (see `output.switch`), only ever taken with `_cond` released.
+`_cond` is not held while the switch plays or while the recorder writes. The planner's lock and
 the prerenderer's lock come before `_cond` (a reload asks `in_use()`; a cancelled render's
 done-callback wakes this thread), so nothing here calls the planner or the prerenderer while
 holding `_cond`.
@@ -45,7 +45,8 @@ from broadcaster.onair.clock import Clock
 from broadcaster.onair.queue import Entry, Kind, PlayQueue
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.render import RenderResult
-from broadcaster.output import Output, PlaybackReport
+from broadcaster.output import PlaybackReport
+from broadcaster.output.switch import Switch
 from broadcaster.schedule.model import Priority
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,11 @@ class Renders(Protocol):
 class Playout:
     """The playout thread, its queue and the output. `start()`, `push()` entries, `stop()`."""
 
-    def __init__(self, *, open_output: Callable[[], Output], clock: Clock, recorder: Recorder,
+    def __init__(self, *, switch: Switch, clock: Clock, recorder: Recorder,
                  renders: Renders, device_tries: int = 3, device_retry_delay: float = 3.0,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  last_resort: Callable[[Entry, str], RenderResult | None] | None = None) -> None:
-        self._open_output = open_output
+        self.switch = switch
         self.last_resort = last_resort      # speaks an unrenderable programme's texts straight away
         self.clock = clock
         self.recorder = recorder
@@ -89,8 +90,6 @@ class Playout:
         self.device_tries = device_tries
         self.device_retry_delay = device_retry_delay
         self.on_aired = on_aired
-        self._output: Output | None = None
-        self._output_lock = threading.Lock()
         self._queue = PlayQueue()
         self._cond = threading.Condition()
         self._current: Entry | None = None
@@ -112,15 +111,14 @@ class Playout:
             self._cond.notify_all()
             for timer in self._timers:
                 timer.cancel()
-        if current is not None and self._output is not None:
-            self._output.stop(fade=fade)
+        if current is not None:
+            self.switch.stop(fade=fade)
         if self._thread.is_alive():
             self._thread.join(timeout=fade + 1.0)
 
     def close(self) -> None:
-        """Release the output (after `stop()` and after the renders are closed)."""
-        if self._output is not None:
-            self._output.close()
+        """Release the output and the sinks (after `stop()` and after the renders are closed)."""
+        self.switch.close()
 
     # -- what the planner and the desk call ----------------------------------------------------
     def push(self, entry: Entry) -> Entry:
@@ -159,7 +157,7 @@ class Playout:
             current.stopped = True
             self._cond.notify_all()        # a device-retry wait watches `stopped`
         log.warning("the desk stops %s", current.key)
-        self._stop_output()
+        self.switch.stop(fade=CUT_FADE)
         return current
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -195,13 +193,7 @@ class Playout:
             current.cut_by = best.key
             self._cond.notify_all()        # a device-retry wait watches `preempted`
         log.warning("emergency %s cuts in on %s", best.key, current.key)
-        self._stop_output()
-
-    def _stop_output(self) -> None:
-        with self._output_lock:
-            output = self._output
-        if output is not None:
-            output.stop(fade=CUT_FADE)
+        self.switch.stop(fade=CUT_FADE)
 
     # -- the playout thread --------------------------------------------------------------------
     def take(self) -> Entry | None:
@@ -253,19 +245,6 @@ class Playout:
             return None
         log.error("%s could not be rendered (%s): its text is spoken straight by the offline voice", entry.key, error)
         return programme
-
-    def _get_output(self) -> Output:
-        with self._output_lock:
-            if self._output is None:
-                self._output = self._open_output()
-            return self._output
-
-    def _reset_output(self) -> None:
-        """After a device failure, reopen the output next time (the card may come back)."""
-        with self._output_lock:
-            output, self._output = self._output, None
-        if output is not None:
-            output.close()
 
     def air(self, entry: Entry) -> None:
         """Play one entry with its device retries and write its as-run rows (the playout thread)."""
@@ -330,7 +309,7 @@ class Playout:
             error = i18n.tr("onair.device_try", error=report.error, attempt=attempt, tries=self.device_tries)
             self.recorder.finished(row, ended=ended, status=Status.FAILED, error=error)
             log.error("output failed for %s: %s", entry.key, error)
-            self._reset_output()
+            self.switch.reset()                 # reopened next time: the card may come back
             if attempt < self.device_tries:
                 with self._cond:
                     if self.clock.wait(self._cond, lambda: self._stopping or entry.preempted or entry.stopped,
@@ -363,14 +342,14 @@ class Playout:
 
     def _play(self, path: Path, entry: Entry, start_at: datetime | None) -> PlaybackReport:
         try:
-            output = self._get_output()
+            self.switch.output()
         except OutputError as exc:
             return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc), start_error=None)
         with self._cond:
             if entry.preempted or entry.stopped:
                 return PlaybackReport(None, None, completed=False, interrupted=True, error=None, start_error=None)
         try:
-            return output.play(path, label=entry.label, start_at=start_at)
+            return self.switch.air(path, label=entry.label, start_at=start_at, sinks=entry.sinks)
         except Exception as exc:   # an unreadable programme, a PortAudio surprise: a failed try, never a dead thread
             if not isinstance(exc, BroadcasterError):
                 log.exception("output failed unexpectedly for %s", entry.key)

@@ -54,6 +54,7 @@ class Entry:
     preempted: bool = False             # set by the daemon when an emergency asked to cut it
     cut_by: str | None = None           # the key of that emergency
     stopped: bool = False               # set by the playout when the desk stopped it: never requeued
+    sinks: frozenset[str] | None = None  # follower sinks (zones) it airs on besides the output; None: all
 
     @property
     def ready(self) -> bool:

@@ -1,5 +1,9 @@
 """Output stage: programme WAV -> sound card (sounddevice) or WAV files, with a playback report.
 
+The air is made of parts: a `source.Source` yields blocks (a programme streamed from disk,
+silence, a live relay), the `switch.Switch` plays one source at a time on the station's `Output`
+(which keeps time) and copies each block to the follower `sink.Sink`s (Icecast mounts, zones).
+
 `open_output(station.output)` picks the implementation from a plain spec:
 "default", a device name, a device index ("3"), or "file:DIR".
 """

@@ -14,7 +14,8 @@ import time
 import unicodedata
 import wave
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from broadcaster import i18n
 from broadcaster.errors import OutputError
+from broadcaster.output.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class PlaybackReport:
     interrupted: bool               # cut by stop()
     error: str | None               # operator-readable device error (i18n); None when all went well
     start_error: float | None       # seconds, started - requested start_at (positive = late)
+    missed: Mapping[str, float] = field(default_factory=dict)   # follower sink -> seconds it lost
 
 
 @dataclass(frozen=True)
@@ -91,18 +94,24 @@ class DeviceInfo:
     is_default: bool
 
 
+Tap = Callable[[np.ndarray, float], None]
+"""Called by an output with each block it airs (float32 mono) and the epoch its first sample airs."""
+
+
 class Output(ABC):
-    """Somewhere a programme airs: a sound device, or a folder of WAV files."""
+    """Somewhere a programme airs and that keeps the air's time: a sound device, or a folder of WAV files."""
 
     name: str
 
     @abstractmethod
-    def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
-        """Play the programme WAV at `path`, starting as close to `start_at` as possible.
+    def play(self, programme: Path | Source, *, label: str, start_at: datetime | None = None,
+             tap: Tap | None = None) -> PlaybackReport:
+        """Play `programme` (a WAV file, streamed from disk, or any `Source`) starting as close to `start_at` as possible.
 
         Blocking: returns when the programme ended or was stopped. `label` names the
         programme (`<scheduled time>-<slot>`) in logs and file names. `start_at` None (or in the
         past) means now. Device failures come back in `PlaybackReport.error`, not as exceptions.
+        `tap` gets every block as it airs, from the thread that keeps time: it must not block.
         """
 
     @abstractmethod
@@ -168,37 +177,6 @@ def wav_seconds(path: Path) -> float:
             return wav.getnframes() / wav.getframerate()
     except (OSError, EOFError, wave.Error, ZeroDivisionError):
         return 0.0
-
-
-def read_programme(path: Path, pad_seconds: float = PAD_SECONDS) -> tuple[np.ndarray, int, int]:
-    """A 16-bit PCM WAV as float32 mono in [-1, 1) with `pad_seconds` of trailing silence.
-
-    Returns (samples, programme frames without the padding, sample rate). Converted in one-second
-    blocks into the final array, so a long programme costs its float32 size and little more.
-    """
-    try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            if width != 2:
-                raise OutputError(i18n.tr("output.bad_wav", path=path,
-                                          detail=f"{8 * width}-bit, expected 16-bit"))
-            frames = wav.getnframes()
-            data = np.zeros(frames + int(pad_seconds * rate), dtype=np.float32)
-            position = 0
-            while position < frames:
-                raw = wav.readframes(rate)
-                if not raw:
-                    break
-                block = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
-                mono = block[:, 0] if channels == 1 else block.mean(axis=1)
-                data[position:position + len(mono)] = mono
-                position += len(mono)
-    except (OSError, EOFError, wave.Error) as exc:
-        raise OutputError(i18n.tr("output.bad_wav", path=path, detail=exc)) from exc
-    data[:position] *= np.float32(1 / 32768)
-    if position < frames:
-        data = data[:position + int(pad_seconds * rate)]
-    return data, position, rate
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:

@@ -4,8 +4,9 @@ Where it sits: the last stage; the daemon calls `SoundDeviceOutput.play()` from 
 thread. On-time start is sample-exact by design: the stream is opened and started a little
 before `start_at`, plays silence, and the callback places the programme's first frame where
 the device's DAC time (`time.outputBufferDacTime`) equals `start_at`. Thread wake-up jitter
-then only matters if it exceeds the lead. The callback copies slices of one precomputed
-float32 array and allocates no arrays.
+then only matters if it exceeds the lead. The programme is streamed from disk: a `Prefetch`
+thread keeps the next two seconds in a ring buffer, and the callback only copies from it (no
+disk, no lock, no array allocated), so airing an hour costs the ring, not the hour.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,9 @@ import numpy as np
 from broadcaster import i18n
 from broadcaster.errors import OutputError
 from broadcaster.output.base import (
-    DeviceInfo, Output, PlaybackReport, fade_ramp, read_programme, wait_until, wall_time,
+    PAD_SECONDS, DeviceInfo, Output, PlaybackReport, Tap, fade_ramp, wait_until, wall_time,
 )
+from broadcaster.output.source import Prefetch, Source, WavSource
 
 try:
     import sounddevice as sd
@@ -35,7 +38,8 @@ else:
 log = logging.getLogger(__name__)
 
 LEAD_SECONDS = 0.5      # open and start the stream this long before start_at
-WATCHDOG_SECONDS = 5.0  # a stream that has not finished this long after it should have is hung
+WATCHDOG_SECONDS = 5.0  # a stream whose device has not asked for sound for this long is hung
+WATCHDOG_POLL = 0.5
 MIN_FADE_SECONDS = 0.01
 # Device buffer. On-time start does not depend on it (the callback aims by DAC time), so it is
 # sized for safety: "low" (~9 ms) underran on a busy 2-core machine and cut gaps into the sound.
@@ -124,8 +128,11 @@ class _Playback:
     """The state one programme's callback works on; plain attributes, no locks in the callback."""
 
     def __init__(self) -> None:
-        self.data: np.ndarray | None = None       # float32, mono, padded with trailing silence
-        self.program_frames = 0                   # frames before the padding
+        self.source: Source | None = None         # the programme (a file: padded with trailing silence)
+        self.feed: Prefetch | None = None         # reads `source` ahead of the callback
+        self.tap: Tap | None = None               # gets each buffer as it airs
+        self.epoch_offset = 0.0                   # wall-clock time minus stream time
+        self.calls = 0                            # callbacks so far: the watchdog's sign of life
         self.rate = 0
         self.target: float | None = None          # stream-clock time of the first frame; None = asap
         self.pos = 0
@@ -136,6 +143,7 @@ class _Playback:
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
         self.underruns = 0
+        self.starved = 0                          # frames of silence played because the disk was late
 
 
 class SoundDeviceOutput(Output):
@@ -154,27 +162,42 @@ class SoundDeviceOutput(Output):
     # -- the real-time part -------------------------------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, time_info, status) -> None:
         pb = self._current
+        pb.calls += 1
         if status.output_underflow:
             pb.underruns += 1
         out = outdata[:, 0]
+        dac = time_info.outputBufferDacTime or (time_info.currentTime + self._stream_latency)
+        last = self._fill(pb, out, frames, dac)
+        if pb.tap is not None:
+            pb.tap(out, dac + pb.epoch_offset)
+        if last:
+            raise sd.CallbackStop
+
+    @staticmethod
+    def _fill(pb: "_Playback", out: np.ndarray, frames: int, dac: float) -> bool:
+        """Fill one device buffer from the prefetch ring; True when it is the last one."""
         offset = 0
         if pb.first_dac is None:
             if pb.stop_requested.is_set():
-                outdata.fill(0)
-                raise sd.CallbackStop
-            dac = time_info.outputBufferDacTime or (time_info.currentTime + self._stream_latency)
+                out.fill(0)
+                return True
             if pb.target is not None:
                 offset = int(round((pb.target - dac) * pb.rate))
                 if offset >= frames:
-                    outdata.fill(0)
-                    return
+                    out.fill(0)
+                    return False
                 offset = max(offset, 0)
             pb.first_dac = dac + offset / pb.rate
             out[:offset] = 0
-        n = min(frames - offset, len(pb.data) - pb.pos)
+        complete = pb.feed.complete        # asked before reading: then a short read is the end
+        n = pb.feed.read_into(out[offset:])
         end = offset + n
-        out[offset:end] = pb.data[pb.pos:pb.pos + n]
         pb.pos += n
+        if end < frames and not complete:
+            # The disk fell behind: silence now, the programme goes on where it was.
+            out[end:] = 0
+            pb.starved += frames - end
+            end = frames
         ramp = pb.ramp
         if ramp is not None:
             if pb.fade_from is None:
@@ -184,10 +207,11 @@ class SoundDeviceOutput(Output):
             pb.ramp_pos += k
             if pb.ramp_pos >= len(ramp):
                 out[offset + k:] = 0
-                raise sd.CallbackStop
+                return True
         if end < frames:
             out[end:] = 0
-            raise sd.CallbackStop
+            return True
+        return False
 
     def _finished(self) -> None:
         pb = self._current
@@ -195,21 +219,29 @@ class SoundDeviceOutput(Output):
             pb.finished.set()
 
     # -- the blocking part --------------------------------------------------------------
-    def play(self, path: Path, *, label: str, start_at: datetime | None = None) -> PlaybackReport:
+    def play(self, programme: Path | Source, *, label: str, start_at: datetime | None = None,
+             tap: Tap | None = None) -> PlaybackReport:
         pb = _Playback()
+        pb.tap = tap
         with self._lock:
             # Registered before loading, so a stop() during a long load is not lost.
             self._current = pb
         try:
-            data, program_frames, rate = read_programme(path)
+            source = WavSource(programme, pad_seconds=PAD_SECONDS) if isinstance(programme, (str, PathLike)) else programme
             with self._lock:
-                pb.data, pb.program_frames, pb.rate = data, program_frames, rate
+                pb.source, pb.rate = source, source.rate
+                pb.feed = Prefetch(source)
+            pb.feed.start(wait_for=self.lead)
             if pb.stop_requested.is_set():
                 log.info("output %s: %s stopped before it started", self.name, label)
                 return PlaybackReport(None, None, completed=False, interrupted=True, error=None,
                                       start_error=None)
             return self._play(pb, label, start_at)
         finally:
+            if pb.feed is not None:
+                pb.feed.close()
+            elif pb.source is not None:
+                pb.source.close()
             with self._lock:
                 self._current = None
 
@@ -260,24 +292,29 @@ class SoundDeviceOutput(Output):
         try:
             self._stream_latency = float(stream.latency)
             offset = _clock_offset(stream)
+            pb.epoch_offset = offset
             if requested is not None:
                 pb.target = requested - offset
             try:
                 stream.start()
             except sd.PortAudioError as exc:
                 return self._fail("output.device_failed", exc, label)
-            duration = len(pb.data) / pb.rate
-            ahead = max(0.0, requested - time.time()) if requested is not None else 0.0
-            deadline = ahead + duration + self._stream_latency + WATCHDOG_SECONDS
-            if not pb.finished.wait(deadline):
+            if not self._wait_finished(pb):
                 stream.abort(ignore_errors=True)
-                error = i18n.tr("output.device_hung", device=self.name, seconds=deadline)
+                error = i18n.tr("output.device_hung", device=self.name, seconds=WATCHDOG_SECONDS)
         finally:
             self._close_stream(stream)
         if pb.underruns:
             log.warning("output %s: %s had %s buffer underrun(s)", self.name, label, pb.underruns)
+        if pb.starved:
+            log.warning("output %s: %s waited %.3f s for the disk", self.name, label, pb.starved / pb.rate)
+        if error is None and pb.feed.error is not None:
+            error = i18n.tr("output.device_failed", device=self.name, detail=pb.feed.error)
         stopped = pb.stop_requested.is_set()
-        if error is None and pb.pos < len(pb.data) and not stopped:
+        program_frames = getattr(pb.source, "program_frames", None)
+        if program_frames is None:          # a live source: the programme is what it gave
+            program_frames = max(0, pb.pos - getattr(pb.source, "pad_frames", 0))
+        if error is None and not pb.feed.exhausted and not stopped:
             # The stream ended on its own before the programme did: the device or server went away.
             error = i18n.tr("output.device_failed", device=self.name,
                             detail=i18n.tr("output.ended_early", seconds=pb.pos / pb.rate))
@@ -287,10 +324,10 @@ class SoundDeviceOutput(Output):
             return PlaybackReport(None, None, completed=False, interrupted=stopped and error is None,
                                   error=error, start_error=None)
         if pb.fade_from is None:
-            aired = min(pb.pos, pb.program_frames)
+            aired = min(pb.pos, program_frames)
         else:
-            aired = min(pb.fade_from + pb.ramp_pos, pb.program_frames)
-        completed = aired >= pb.program_frames and error is None
+            aired = min(pb.fade_from + pb.ramp_pos, program_frames)
+        completed = aired >= program_frames and error is None
         started_epoch = pb.first_dac + offset
         ended_epoch = started_epoch + aired / pb.rate
         start_error = started_epoch - requested if requested is not None else None
@@ -303,6 +340,17 @@ class SoundDeviceOutput(Output):
                               completed=completed, interrupted=not completed and error is None,
                               error=error, start_error=start_error)
 
+    @staticmethod
+    def _wait_finished(pb: _Playback) -> bool:
+        """Wait for the stream to finish; False if the device stopped calling back for WATCHDOG_SECONDS."""
+        calls, since = pb.calls, time.monotonic()
+        while not pb.finished.wait(WATCHDOG_POLL):
+            if pb.calls != calls:
+                calls, since = pb.calls, time.monotonic()
+            elif time.monotonic() - since > WATCHDOG_SECONDS:
+                return False
+        return True
+
     def stop(self, fade: float = 0.5) -> None:
         with self._lock:
             pb = self._current
@@ -311,7 +359,7 @@ class SoundDeviceOutput(Output):
             # The device already holds `latency` seconds of sound: fade the rest so the whole
             # fade ends within `fade` seconds of this call.
             seconds = max(MIN_FADE_SECONDS, fade - self._stream_latency)
-            if pb.ramp is None and pb.data is not None:
+            if pb.ramp is None and pb.rate:
                 pb.ramp = fade_ramp(int(seconds * pb.rate))
             pb.stop_requested.set()
         log.info("output %s: stop requested (fade %.2f s)", self.name, fade)

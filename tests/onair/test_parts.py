@@ -22,6 +22,7 @@ from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.render import RenderResult
 from broadcaster.output import FileOutput
 from broadcaster.output.base import write_wav
+from broadcaster.output.switch import Switch
 from broadcaster.schedule.model import Priority
 from tests.onair.conftest import TZ
 
@@ -159,7 +160,7 @@ def playout(tmp_path, recorder, wav):
         clock = FakeClock(AIR - timedelta(seconds=10))
         renders = Renders(wav)
         out = output or FileOutput(tmp_path / "aired", realtime=False)
-        playout = Playout(open_output=lambda: out, clock=clock, recorder=recorder, renders=renders, **options)
+        playout = Playout(switch=Switch(lambda: out), clock=clock, recorder=recorder, renders=renders, **options)
         made.append(playout)
         return playout, clock, renders
 

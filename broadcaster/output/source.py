@@ -1,0 +1,277 @@
+"""Sources: where the blocks of sound a sink plays come from, read a block at a time.
+
+Where it sits: between a programme file on disk and a sink (sound card, WAV file). A source
+yields float32 mono blocks in [-1, 1) on request, so no part of the air ever holds a whole
+programme in memory: a 60-minute programme is 690 MB as float32 but is read here one block at a
+time. `Prefetch` runs a source ahead of a real-time consumer in its own thread, so an audio
+callback copies from memory and never waits for the disk.
+
+- `WavSource`: a 16-bit PCM WAV from disk (a programme), optionally followed by silence.
+- `Silence`: zeros, forever (what the air carries between programmes).
+"""
+
+from __future__ import annotations
+
+import threading
+import wave
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from broadcaster import i18n
+from broadcaster.errors import OutputError
+
+READ_SECONDS = 0.1        # a disk read: 19 KB of a 48 kHz mono 16-bit programme
+PREFETCH_SECONDS = 2.0    # how far a prefetch reads ahead of the consumer
+POLL_SECONDS = 0.01       # a full ring is looked at again this often (the callback takes no lock to wake it)
+
+
+class Source(ABC):
+    """Sound, a block at a time: float32 mono at `rate`.
+
+    `program_frames` is how many frames are the programme itself, when known (a file), None for
+    a live source; `pad_frames` of trailing silence may follow it (the sound card needs some).
+    Outputs accept any object with `rate`, `read()` and `close()` (both counts are optional), so
+    a live source need not derive from this class; `read()` may block (it runs in a `Prefetch`
+    thread, up to `PREFETCH_SECONDS` plus the output's lead ahead of the air).
+    """
+
+    rate: int
+    program_frames: int | None = None
+    pad_frames: int = 0
+
+    @abstractmethod
+    def read(self, frames: int) -> np.ndarray:
+        """Up to `frames` frames (fewer only at the end); an empty array once the source has ended."""
+
+    def close(self) -> None:
+        """Release the file or connection behind the source."""
+
+
+class Silence(Source):
+    """Zeros, never ending."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+
+    def read(self, frames: int) -> np.ndarray:
+        return np.zeros(frames, dtype=np.float32)
+
+
+class WavReader:
+    """A 16-bit PCM WAV opened for block reads as int16 (frames, channels); raises OutputError if unreadable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self._wav = wave.open(str(path), "rb")
+        except (OSError, EOFError, wave.Error) as exc:
+            raise OutputError(i18n.tr("output.bad_wav", path=path, detail=exc)) from exc
+        width = self._wav.getsampwidth()
+        if width != 2:
+            self._wav.close()
+            raise OutputError(i18n.tr("output.bad_wav", path=path, detail=f"{8 * width}-bit, expected 16-bit"))
+        self.channels = self._wav.getnchannels()
+        self.rate = self._wav.getframerate()
+        self.frames = self._wav.getnframes()      # as the header says; a truncated file ends sooner
+
+    def read(self, frames: int) -> np.ndarray:
+        """Up to `frames` frames as int16 (frames, channels); empty at the end of the data."""
+        try:
+            raw = self._wav.readframes(frames)
+        except (OSError, EOFError, wave.Error) as exc:
+            raise OutputError(i18n.tr("output.bad_wav", path=self.path, detail=exc)) from exc
+        usable = len(raw) - len(raw) % (2 * self.channels)
+        return np.frombuffer(raw[:usable], dtype="<i2").reshape(-1, self.channels)
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+class WavWriter:
+    """A 16-bit PCM WAV written block by block (a context manager); raises OutputError on failure."""
+
+    def __init__(self, path: Path, rate: int, channels: int) -> None:
+        self.path = Path(path)
+        try:
+            self._wav = wave.open(str(path), "wb")
+            self._wav.setnchannels(channels)
+            self._wav.setsampwidth(2)
+            self._wav.setframerate(rate)
+        except (OSError, wave.Error) as exc:
+            raise OutputError(i18n.tr("output.write_failed", path=path, detail=exc)) from exc
+
+    def write(self, samples: np.ndarray) -> None:
+        """Append int16 samples of shape (frames,) or (frames, channels)."""
+        try:
+            self._wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+        except (OSError, wave.Error) as exc:
+            raise OutputError(i18n.tr("output.write_failed", path=self.path, detail=exc)) from exc
+
+    def close(self) -> None:
+        try:
+            self._wav.close()
+        except (OSError, wave.Error) as exc:
+            raise OutputError(i18n.tr("output.write_failed", path=self.path, detail=exc)) from exc
+
+    def __enter__(self) -> "WavWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class WavSource(Source):
+    """A programme WAV streamed from disk as float32 mono, then `pad_seconds` of silence.
+
+    `program_frames` counts the programme's frames read so far plus those the header promises,
+    so a sink can tell "played to the end" from "cut"; it shrinks to what was really there if
+    the file is shorter than its header says.
+    """
+
+    def __init__(self, path: Path, *, pad_seconds: float = 0.0) -> None:
+        self._reader = WavReader(path)
+        self.rate = self._reader.rate
+        self.program_frames = self._reader.frames
+        self.pad_frames = int(pad_seconds * self.rate)
+        self.position = 0                 # frames handed out, padding included
+        self._read = 0                    # programme frames read from the file
+        self._data_done = False
+        self._pad_left = self.pad_frames
+
+    @property
+    def total_frames(self) -> int:
+        return self.program_frames + self.pad_frames
+
+    def read(self, frames: int) -> np.ndarray:
+        parts = []
+        if not self._data_done:
+            block = self._reader.read(frames)
+            self._read += len(block)
+            if len(block) < frames:
+                self._data_done = True
+                self.program_frames = self._read
+            if len(block):
+                mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1)
+                parts.append(mono.astype(np.float32) * np.float32(1 / 32768))
+        wanted = frames - sum(len(p) for p in parts)
+        if wanted and self._data_done and self._pad_left:
+            pad = min(wanted, self._pad_left)
+            self._pad_left -= pad
+            parts.append(np.zeros(pad, dtype=np.float32))
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        self.position += len(out)
+        return out
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class Ring:
+    """A float32 ring buffer for one writer thread and one reader thread, without a lock.
+
+    Each side only advances its own counter, after copying, and Python int assignment is
+    atomic: so an audio callback may read (or write) it without waiting for the other side.
+    """
+
+    def __init__(self, frames: int) -> None:
+        self._data = np.zeros(max(1, frames), dtype=np.float32)
+        self.written = 0                  # frames put in (writer only)
+        self.taken = 0                    # frames taken out (reader only)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def room(self) -> int:
+        return len(self._data) - (self.written - self.taken)
+
+    @property
+    def available(self) -> int:
+        return self.written - self.taken
+
+    def write(self, block: np.ndarray) -> int:
+        """Copy as much of `block` as fits; returns how many frames were taken."""
+        size = len(self._data)
+        n = min(len(block), self.room)
+        start = self.written % size
+        first = min(n, size - start)
+        self._data[start:start + first] = block[:first]
+        self._data[:n - first] = block[first:n]
+        self.written += n
+        return n
+
+    def read_into(self, out: np.ndarray) -> int:
+        """Copy up to len(out) frames into `out`; returns how many."""
+        size = len(self._data)
+        n = min(len(out), self.available)
+        start = self.taken % size
+        first = min(n, size - start)
+        out[:first] = self._data[start:start + first]
+        out[first:n] = self._data[:n - first]
+        self.taken += n
+        return n
+
+
+class Prefetch:
+    """Reads a source ahead of a real-time consumer (one producer thread, one consumer).
+
+    The consumer (an audio callback) calls `read_into()`, which only copies from a `Ring` of
+    `seconds` of sound and never blocks. The producer thread fills the ring from the source.
+    `error` holds a read failure of the source.
+    """
+
+    def __init__(self, source: Source, *, seconds: float = PREFETCH_SECONDS) -> None:
+        self.source = source
+        self.rate = source.rate
+        self._ring = Ring(int(seconds * source.rate))
+        self._ended = False               # the source has no more frames (producer only)
+        self.error: OutputError | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, name="prefetch", daemon=True)
+
+    def start(self, wait_for: float | None = None) -> None:
+        """Start reading ahead; with `wait_for`, return once that many seconds are buffered (or the end)."""
+        self._thread.start()
+        if wait_for:
+            wanted = min(len(self._ring), int(wait_for * self.rate))
+            while self._ring.available < wanted and not self._ended and self._thread.is_alive():
+                self._stop.wait(POLL_SECONDS)
+
+    @property
+    def complete(self) -> bool:
+        """The source has ended: every frame it will give is in the ring (or already taken)."""
+        return self._ended
+
+    @property
+    def exhausted(self) -> bool:
+        """The source has ended and the consumer has taken every frame of it."""
+        return self._ended and not self._ring.available
+
+    def _fill(self) -> None:
+        block = max(1, int(READ_SECONDS * self.rate))
+        try:
+            while not self._stop.is_set():
+                room = self._ring.room
+                if room < min(block, len(self._ring)):
+                    self._stop.wait(POLL_SECONDS)     # the consumer frees room at its own pace
+                    continue
+                data = self.source.read(min(block, room))
+                if not len(data):
+                    break
+                self._ring.write(data)
+        except OutputError as exc:
+            self.error = exc
+        finally:
+            self._ended = True
+
+    def read_into(self, out: np.ndarray) -> int:
+        """Copy up to len(out) buffered frames into `out`; returns how many (fewer: starved or ended)."""
+        return self._ring.read_into(out)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+        self.source.close()
