@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from broadcaster.output.base import write_wav  # noqa: E402
+from broadcaster.wav import write as write_wav  # noqa: E402
 from broadcaster.output.icecast import IcecastSink  # noqa: E402
 from broadcaster.schedule.model import StreamSettings  # noqa: E402
 from broadcaster.schedule.outputs import parse_icecast  # noqa: E402

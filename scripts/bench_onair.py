@@ -406,11 +406,11 @@ def write_long_programme(path: Path, minutes: float, rate: int = 48_000) -> None
     """A quiet 220 Hz tone of `minutes`, 48 kHz mono 16-bit, written a minute at a time."""
     import numpy as np
 
-    from broadcaster.output.source import WavWriter
+    from broadcaster.wav import Writer
 
     t = np.arange(60 * rate) / rate
     minute = np.round(0.1 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
-    with WavWriter(path, rate, 1) as writer:
+    with Writer(path, rate, 1) as writer:
         whole, rest = int(minutes), minutes - int(minutes)
         for _ in range(whole):
             writer.write(minute)

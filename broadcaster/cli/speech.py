@@ -18,11 +18,10 @@ from pathlib import Path
 
 import click
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.cli.app import cli
 from broadcaster.errors import SpeechError
 from broadcaster.schedule import load_schedule
-from broadcaster.speech import audio
 from broadcaster.speech import messages as _messages  # noqa: F401
 from broadcaster.occurrences import occurrences
 from broadcaster.speech.ahead import broadcast_voice
@@ -81,7 +80,7 @@ def say(text: str | None, output: Path, engines: tuple[str, ...], bulletin_id: s
         speaker = default_speaker(DEFAULT_CACHE, chain)
     speech = speaker.speak(text)
     _write(speech.path, output)
-    click.echo(i18n.tr("say.spoke", engine=speech.engine, path=output, seconds=audio.duration(speech.path)))
+    click.echo(i18n.tr("say.spoke", engine=speech.engine, path=output, seconds=wav.seconds(speech.path)))
     if speech.fallback_reason:
         click.echo(i18n.tr("say.fallback", reason=speech.fallback_reason))
     return 0

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from broadcaster import i18n
 from broadcaster.asrun.log import log_path
+from broadcaster.constants import GTTS, OFFLINE_ENGINE
 from broadcaster.errors import BroadcasterError, OutputError
 from broadcaster.health.base import CheckStatus, Result, State, StateTracker, overall
 from broadcaster.health.clock import check_clock
@@ -377,7 +378,7 @@ class VoiceInspector:
                 engines = [self._speaker.cached_engine(text) for text in self._texts(occ)]
             except BroadcasterError:
                 engines = [None]
-            if any(engine != "gtts" for engine in engines):
+            if any(engine != GTTS for engine in engines):
                 count += 1
         return count
 
@@ -391,14 +392,14 @@ def check_voice(schedule: Schedule, now: datetime, *, reachable: Callable[[], st
     from broadcaster.speech.speaker import RETRY_PREFERRED_AFTER, engine_failures, speech_cache_dir
 
     engines = schedule.station.speech.engines
-    if "gtts" not in engines:
+    if GTTS not in engines:
         return Result("voice", State.OK, i18n.tr("health.voice.offline_only", engines=", ".join(engines)))
-    failure = engine_failures(speech_cache_dir(schedule.station.state_dir)).get("gtts")
+    failure = engine_failures(speech_cache_dir(schedule.station.state_dir)).get(GTTS)
     problem = reachable()
     resting = failure is not None and now.timestamp() - failure[0] < RETRY_PREFERRED_AFTER
     if problem is None and not resting:
         return Result("voice", State.OK, i18n.tr("health.voice.ok"))
-    offline = "espeak-ng" in engines and shutil.which("espeak-ng") is not None
+    offline = OFFLINE_ENGINE in engines and shutil.which("espeak-ng") is not None   # engine and program
     if not offline:
         reason = problem or failure[1]
         return Result("voice", State.FAILING,

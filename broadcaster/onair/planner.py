@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.asrun.log import Status
 from broadcaster.makeup import Spacing, facts_since, plan_make_ups
 from broadcaster.occurrences import Occurrence, occurrences
@@ -43,7 +43,7 @@ from broadcaster.onair.queue import Entry, Kind, label_for
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, validate_off_path
 from broadcaster.onair.render import Prerenderer, RenderJob
-from broadcaster.output import FILE_PREFIX, open_output, wav_seconds
+from broadcaster.output import FILE_PREFIX, open_output
 from broadcaster.schedule.model import Bulletin, Schedule
 from broadcaster.schedule.snapshot import save_snapshot
 
@@ -196,7 +196,7 @@ class Planner:
                 continue
             ended = datetime.fromtimestamp(path.stat().st_mtime, self.clock.tz)
             self.recorder.occurrence(occ, occ.priority(self.schedule), status=Status.PLAYED,
-                                     started=ended - timedelta(seconds=wav_seconds(path)), ended=ended,
+                                     started=ended - timedelta(seconds=wav.seconds(path)), ended=ended,
                                      error=i18n.tr("onair.recovered_from_file", path=path))
             log.warning("%s aired before the as-run log was lost (%s): logged as played", occ.key, path)
             keys.add(occ.key)

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
+from broadcaster.constants import OFFLINE_ENGINE
 from broadcaster.errors import OnAirError
-from broadcaster.output import wav_seconds
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def programme_renderer(job: RenderJob, out: Path) -> RenderResult:
     schedule = job.schedule
     if any(b.priority is Priority.EMERGENCY for b in job.bulletins):
         schedule = urgent_speech(schedule)
-    speaker = speaker_for(schedule, engines=["espeak-ng"]) if job.offline_only else speaker_for(schedule)
+    speaker = speaker_for(schedule, engines=[OFFLINE_ENGINE]) if job.offline_only else speaker_for(schedule)
     programme = ProgrammeBuilder(schedule, speaker).render(job.bulletins, out, title=job.title)
     reasons = "; ".join(r for r in programme.fallback_reasons if r) or None
     if job.offline_only and reasons is None:
@@ -139,7 +139,7 @@ def spoken_now(texts: tuple[str, ...], schedule: Schedule, out: Path, reason: st
     spoken = "\n".join(normalizer.normalize(text) for text in texts if text.strip())
     out.parent.mkdir(parents=True, exist_ok=True)
     EspeakEngine.from_settings(station.speech).synthesize(spoken, out)
-    return RenderResult(out, wav_seconds(out), "espeak-ng", i18n.tr("onair.spoken_directly", reason=reason))
+    return RenderResult(out, wav.seconds(out), OFFLINE_ENGINE, i18n.tr("onair.spoken_directly", reason=reason))
 
 
 def _worker_main(conn, log_level: int) -> None:

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.errors import OutputError
-from broadcaster.output.base import DeviceInfo, Output, PlaybackReport, safe_label, wav_seconds, write_wav
+from broadcaster.output.base import DeviceInfo, Output, PlaybackReport, safe_label
 from broadcaster.output.files import FileOutput
+from broadcaster.output.source import wav_errors
 
 __all__ = [
     "DeviceInfo", "FileOutput", "Output", "PlaybackReport", "SoundDeviceOutput", "list_devices",
-    "open_output", "play_test_tone", "safe_label", "wav_seconds",
+    "open_output", "play_test_tone", "safe_label",
 ]
 
 FILE_PREFIX = "file:"
@@ -92,5 +93,6 @@ def play_test_tone(output: Output, seconds: float = 3.0, frequency: float = 1000
     """Play a short tone on `output` so the operator can check the amplifier and horns."""
     with tempfile.TemporaryDirectory(prefix="broadcaster-tone-") as folder:
         path = Path(folder) / "test-tone.wav"
-        write_wav(path, tone(seconds, frequency), TONE_RATE)
+        with wav_errors(path, "output.write_failed"):
+            wav.write(path, tone(seconds, frequency), TONE_RATE)
         return output.play(path, label="test-tone")

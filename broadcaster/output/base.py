@@ -12,7 +12,6 @@ import logging
 import re
 import time
 import unicodedata
-import wave
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from broadcaster import i18n
-from broadcaster.errors import OutputError
 from broadcaster.output.source import Source
 
 log = logging.getLogger(__name__)
@@ -66,7 +64,6 @@ i18n.register({
     ),
 })
 
-PAD_SECONDS = 0.25      # trailing silence: PulseAudio drops the last ~24 ms otherwise (REFERENCE.md)
 SPIN_SECONDS = 0.002    # the last stretch of a precise wait is spent spinning, not sleeping
 
 
@@ -149,49 +146,6 @@ def wait_until(epoch: float, cancelled=None) -> bool:
                     return False
             else:
                 time.sleep(step)
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """A 16-bit PCM WAV as (int16 samples of shape (frames, channels), sample rate).
-
-    The programme stage writes 48 kHz mono 16-bit; other rates and channel counts are accepted
-    and played as they are. Raises OutputError for anything else.
-    """
-    try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getsampwidth() != 2:
-                raise OutputError(i18n.tr("output.bad_wav", path=path,
-                                          detail=f"{8 * wav.getsampwidth()}-bit, expected 16-bit"))
-            channels, rate = wav.getnchannels(), wav.getframerate()
-            raw = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as exc:
-        raise OutputError(i18n.tr("output.bad_wav", path=path, detail=exc)) from exc
-    samples = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
-    return samples, rate
-
-
-def wav_seconds(path: Path) -> float:
-    """The length of a WAV file from its header (0.0 when it cannot be read)."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / wav.getframerate()
-    except (OSError, EOFError, wave.Error, ZeroDivisionError):
-        return 0.0
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    """Write int16 samples of shape (frames, channels) as a PCM WAV."""
-    samples = np.asarray(samples, dtype="<i2")
-    if samples.ndim == 1:
-        samples = samples.reshape(-1, 1)
-    try:
-        with wave.open(str(path), "wb") as wav:
-            wav.setnchannels(samples.shape[1])
-            wav.setsampwidth(2)
-            wav.setframerate(rate)
-            wav.writeframes(samples.tobytes())
-    except OSError as exc:
-        raise OutputError(i18n.tr("output.write_failed", path=path, detail=exc)) from exc
 
 
 def fade_ramp(frames: int) -> np.ndarray:

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.constants import TRAILING_SILENCE
 from broadcaster.errors import OutputError
 from broadcaster.output.base import (
-    PAD_SECONDS, DeviceInfo, Output, PlaybackReport, Tap, fade_ramp, wait_until, wall_time,
+    DeviceInfo, Output, PlaybackReport, Tap, fade_ramp, wait_until, wall_time,
 )
 from broadcaster.output.source import Prefetch, Source, WavSource
 
@@ -227,7 +228,7 @@ class SoundDeviceOutput(Output):
             # Registered before loading, so a stop() during a long load is not lost.
             self._current = pb
         try:
-            source = WavSource(programme, pad_seconds=PAD_SECONDS) if isinstance(programme, (str, PathLike)) else programme
+            source = WavSource(programme, pad_seconds=TRAILING_SILENCE) if isinstance(programme, (str, PathLike)) else programme
             with self._lock:
                 pb.source, pb.rate = source, source.rate
                 pb.feed = Prefetch(source)

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.constants import HORN, HORN_HIGHPASS_HZ
 from broadcaster.schedule.model import SpeechSettings
 from broadcaster.speech.audio import RATE as SPEECH_RATE
 from broadcaster.speech.audio import decode_to_pcm, resample, trim_silence
@@ -107,9 +108,9 @@ def is_hls(url: str) -> bool:
 def filter_chain(loudness: float, voicing: str, rate: int = RATE) -> str:
     """Voicing, then live levelling to `loudness` LUFS, then a peak ceiling under -1 dBTP."""
     steps = [f"aresample={rate}", "aformat=channel_layouts=mono"]    # any stream -> the station's mono
-    if voicing == "horn":
+    if voicing == HORN:
         # As the programme stage voices speech for horns: cut what they cannot play, even out the level.
-        steps += ["highpass=f=180:poles=2",
+        steps += [f"highpass=f={HORN_HIGHPASS_HZ}:poles=2",
                   "acompressor=threshold=0.125:ratio=3:attack=10:release=250:makeup=1"]
     steps += [f"loudnorm=I={loudness:g}:TP=-2:LRA=11",
               f"aresample={rate}",
@@ -210,7 +211,7 @@ class RelaySource:
     """
 
     def __init__(self, url: str, duration: float, *, rate: int = RATE, loudness: float = -16.0,
-                 voicing: str = "horn", relay_gap: float = 15.0, notice: np.ndarray | None = None,
+                 voicing: str = HORN, relay_gap: float = 15.0, notice: np.ndarray | None = None,
                  clock: Callable[[], float] = time.monotonic, backoff: Sequence[float] = BACKOFF,
                  cushion: float = CUSHION, fade: float = FADE,
                  command: Callable[[str], list[str]] | None = None) -> None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 import wave
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.errors import OutputError
 
 READ_SECONDS = 0.1        # a disk read: 19 KB of a 48 kHz mono 16-bit programme
@@ -59,71 +61,52 @@ class Silence(Source):
         return np.zeros(frames, dtype=np.float32)
 
 
-class WavReader:
-    """A 16-bit PCM WAV opened for block reads as int16 (frames, channels); raises OutputError if unreadable."""
+@contextmanager
+def wav_errors(path: Path, key: str = "output.bad_wav") -> Iterator[None]:
+    """Turn a WAV file's errors into the output stage's OutputError, with the file's name."""
+    try:
+        yield
+    except (OSError, EOFError, wave.Error) as exc:
+        raise OutputError(i18n.tr(key, path=path, detail=exc)) from exc
+
+
+class WavReader(wav.Reader):
+    """`wav.Reader` for the output stage: an unreadable programme is an OutputError."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        try:
-            self._wav = wave.open(str(path), "rb")
-        except (OSError, EOFError, wave.Error) as exc:
-            raise OutputError(i18n.tr("output.bad_wav", path=path, detail=exc)) from exc
-        width = self._wav.getsampwidth()
-        if width != 2:
-            self._wav.close()
-            raise OutputError(i18n.tr("output.bad_wav", path=path, detail=f"{8 * width}-bit, expected 16-bit"))
-        self.channels = self._wav.getnchannels()
-        self.rate = self._wav.getframerate()
-        self.frames = self._wav.getnframes()      # as the header says; a truncated file ends sooner
+        with wav_errors(path):
+            super().__init__(path)
+
+    def seek(self, frame: int) -> None:
+        with wav_errors(self.path):
+            super().seek(frame)
 
     def read(self, frames: int) -> np.ndarray:
-        """Up to `frames` frames as int16 (frames, channels); empty at the end of the data."""
-        try:
-            raw = self._wav.readframes(frames)
-        except (OSError, EOFError, wave.Error) as exc:
-            raise OutputError(i18n.tr("output.bad_wav", path=self.path, detail=exc)) from exc
-        usable = len(raw) - len(raw) % (2 * self.channels)
-        return np.frombuffer(raw[:usable], dtype="<i2").reshape(-1, self.channels)
-
-    def close(self) -> None:
-        self._wav.close()
+        with wav_errors(self.path):
+            return super().read(frames)
 
 
-class WavWriter:
-    """A 16-bit PCM WAV written block by block (a context manager); raises OutputError on failure."""
+class WavWriter(wav.Writer):
+    """`wav.Writer` for the output stage: a file that cannot be written is an OutputError."""
 
-    def __init__(self, path: Path, rate: int, channels: int) -> None:
-        self.path = Path(path)
-        try:
-            self._wav = wave.open(str(path), "wb")
-            self._wav.setnchannels(channels)
-            self._wav.setsampwidth(2)
-            self._wav.setframerate(rate)
-        except (OSError, wave.Error) as exc:
-            raise OutputError(i18n.tr("output.write_failed", path=path, detail=exc)) from exc
+    def __init__(self, path: Path, rate: int, channels: int = 1) -> None:
+        with wav_errors(path, "output.write_failed"):
+            super().__init__(path, rate, channels)
 
     def write(self, samples: np.ndarray) -> None:
-        """Append int16 samples of shape (frames,) or (frames, channels)."""
-        try:
-            self._wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
-        except (OSError, wave.Error) as exc:
-            raise OutputError(i18n.tr("output.write_failed", path=self.path, detail=exc)) from exc
+        with wav_errors(self.path, "output.write_failed"):
+            super().write(samples)
 
     def close(self) -> None:
-        try:
-            self._wav.close()
-        except (OSError, wave.Error) as exc:
-            raise OutputError(i18n.tr("output.write_failed", path=self.path, detail=exc)) from exc
-
-    def __enter__(self) -> "WavWriter":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+        with wav_errors(self.path, "output.write_failed"):
+            super().close()
 
 
 class WavSource(Source):
-    """A programme WAV streamed from disk as float32 mono, then `pad_seconds` of silence.
+    """A programme WAV streamed from disk as float32 mono, ending in at least `pad_seconds` of silence.
+
+    Only the silence the file lacks is added: a programme from the programme stage already ends
+    in `constants.TRAILING_SILENCE`, so it is not padded twice.
 
     `program_frames` counts the programme's frames read so far plus those the header promises,
     so a sink can tell "played to the end" from "cut"; it shrinks to what was really there if
@@ -134,7 +117,7 @@ class WavSource(Source):
         self._reader = WavReader(path)
         self.rate = self._reader.rate
         self.program_frames = self._reader.frames
-        self.pad_frames = int(pad_seconds * self.rate)
+        self.pad_frames = max(0, int(pad_seconds * self.rate) - self._silent_tail(int(pad_seconds * self.rate)))
         self.position = 0                 # frames handed out, padding included
         self._read = 0                    # programme frames read from the file
         self._data_done = False
@@ -143,6 +126,17 @@ class WavSource(Source):
     @property
     def total_frames(self) -> int:
         return self.program_frames + self.pad_frames
+
+    def _silent_tail(self, frames: int) -> int:
+        """How many of the file's last `frames` frames are digital silence (one short read)."""
+        tail = min(frames, self.program_frames)
+        if tail <= 0:
+            return 0
+        self._reader.seek(self.program_frames - tail)
+        block = self._reader.read(tail)
+        self._reader.seek(0)
+        sound = np.flatnonzero(block.any(axis=1))
+        return len(block) if not len(sound) else len(block) - 1 - int(sound[-1])
 
     def read(self, frames: int) -> np.ndarray:
         parts = []

@@ -18,9 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-import struct
 import tempfile
-import wave
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
+from broadcaster.constants import TRAILING_SILENCE, VOICINGS
 from broadcaster.errors import ProgrammeError
 from broadcaster.programme import element as elements
 from broadcaster.programme.meter import FRAME, RATE, integrated
@@ -37,9 +36,7 @@ from broadcaster.speech.base import Speaker
 
 log = logging.getLogger(__name__)
 
-VOICINGS = ("horn", "flat")
 WORKERS = min(2, os.cpu_count() or 1)
-TRAILING_SILENCE = 0.25     # seconds: the PulseAudio path drops the last ~24 ms of a play
 ATTENTION_TONE_HZ = (853.0, 960.0)   # the two-tone attention signal used by broadcast alerts
 ATTENTION_TONE_SECONDS = 2.0
 RECORDING_ENGINE = "audio"  # `engines` entry for a bulletin given as a recorded file
@@ -145,7 +142,7 @@ class ProgrammeBuilder:
                     if isinstance(part, _Silence):
                         cursor += _frames(part.seconds) * FRAME
                     else:
-                        positions[part.path].append(len(WAV_HEADER_TEMPLATE) + 2 * cursor)
+                        positions[part.path].append(wav.HEADER_BYTES + 2 * cursor)
                         cursor += decoded[part.path].samples
                 samples = cursor
 
@@ -238,11 +235,11 @@ class ProgrammeBuilder:
         temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            with open(temp, "wb") as wav:
-                wav.write(_wav_header(samples))
-                wav.truncate(len(WAV_HEADER_TEMPLATE) + 2 * samples)   # pauses stay zeros
-                wav.flush()
-                prepared = fill(wav.fileno())
+            with open(temp, "wb") as handle:
+                handle.write(wav.header(samples, RATE))
+                handle.truncate(wav.HEADER_BYTES + 2 * samples)   # pauses stay zeros
+                handle.flush()
+                prepared = fill(handle.fileno())
             os.replace(temp, out)
         except OSError as exc:
             temp.unlink(missing_ok=True)
@@ -251,17 +248,6 @@ class ProgrammeBuilder:
             temp.unlink(missing_ok=True)
             raise
         return prepared
-
-
-def _wav_header(samples: int) -> bytes:
-    """The 44-byte RIFF header of a 48 kHz 16-bit mono WAV holding `samples` samples."""
-    data = samples * 2
-    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVEfmt "
-            + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16)
-            + b"data" + struct.pack("<I", data))
-
-
-WAV_HEADER_TEMPLATE = _wav_header(0)
 
 
 def _frames(seconds: float) -> int:
@@ -279,9 +265,5 @@ def _attention_tone(workdir: Path) -> Path:
     ramp = int(0.02 * RATE)
     tone[:ramp] *= np.linspace(0.0, 1.0, ramp)
     tone[-ramp:] *= np.linspace(1.0, 0.0, ramp)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(np.round(tone * 0.5 * 32767).astype("<i2").tobytes())
+    wav.write(path, np.round(tone * 0.5 * 32767).astype("<i2"), RATE)
     return path

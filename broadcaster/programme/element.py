@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.constants import HORN, HORN_HIGHPASS_HZ
 from broadcaster.errors import ProgrammeError
 from broadcaster.programme import dsp
 from broadcaster.programme.meter import FRAME, K_WEIGHTING_FILTER, RATE
@@ -37,7 +38,6 @@ from broadcaster.programme.meter import short_term as integrated
 log = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 256                  # 2.56 s blocks: big enough for numpy, small for memory
-HORN_HIGHPASS_HZ = 180
 HORN_THRESHOLD_BELOW_TARGET = 6.0   # dB: compression starts this far under the target
 HORN_RATIO = 2.5
 FADE_SECONDS = 0.010                # at every join, so nothing clicks
@@ -75,7 +75,7 @@ class Element:
 
 
 def _decode_command(source: Path, voicing: str) -> list[str]:
-    voice = [f"highpass=f={HORN_HIGHPASS_HZ}:poles=2"] * 2 if voicing == "horn" else []
+    voice = [f"highpass=f={HORN_HIGHPASS_HZ}:poles=2"] * 2 if voicing == HORN else []
     chain = ",".join(["aresample=48000", "aformat=sample_fmts=flt:channel_layouts=mono", *voice])
     # Filters may pick double precision; amerge needs both branches in one format.
     flt = "aformat=sample_fmts=flt:channel_layouts=mono"
@@ -158,7 +158,7 @@ def decode(source: Path, scratch: Path, *, target: float, voicing: str) -> Decod
         scratch.unlink(missing_ok=True)
         raise ProgrammeError(i18n.tr("programme.silent", path=source))
     gains = np.full(len(air_power), dsp.db_to_gain(target - loudness), dtype=np.float32)
-    if voicing == "horn":
+    if voicing == HORN:
         gains = gains * dsp.compressor_gains(air_power * gains ** 2,
                                              target - HORN_THRESHOLD_BELOW_TARGET, HORN_RATIO)
         gains *= np.float32(dsp.db_to_gain(

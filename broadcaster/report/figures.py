@@ -26,12 +26,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from broadcaster.asrun.log import Fact, Status
+from broadcaster.constants import OFFLINE_ENGINE
 from broadcaster.schedule.campaigns import Campaign, Target, period_of, periods
 from broadcaster.schedule.model import Schedule
 
 MAKE_UP = "make-up"
 COUNTED_KINDS = frozenset(("scheduled", MAKE_UP, "manual"))
-OFFLINE_ENGINES = ("espeak-ng",)
+OFFLINE_ENGINES = (OFFLINE_ENGINE,)
 _AIRED = frozenset(s.value for s in (Status.PLAYED, Status.LATE, Status.PARTIAL))   # a partial relay aired
 _ON_AIR = _AIRED | {Status.INTERRUPTED.value}
 _PLAYING, _LATE, _PLAYED = Status.PLAYING.value, Status.LATE.value, Status.PLAYED.value

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from broadcaster import i18n
+from broadcaster.constants import ENGINE_NAMES, VOICINGS
 from broadcaster.errors import ScheduleError
 from broadcaster.schedule import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.problems import ERROR, WARNING, Location, Problem
@@ -44,8 +45,6 @@ WEEKDAYS = {
     "sat": 6, "saturday": 6, "t7": 6, "thu7": 6,
     "sun": 7, "sunday": 7, "cn": 7, "chunhat": 7,
 }
-SPEECH_ENGINES = ("gtts", "espeak-ng")
-VOICINGS = ("horn", "flat")
 REQUIRED_TOP_KEYS = ("station", "bulletins", "slots")
 TOP_KEYS = REQUIRED_TOP_KEYS + ("campaigns",)
 STATION_KEYS = ("name", "timezone", "loudness", "output", "voicing", "jingles", "speech",
@@ -477,8 +476,8 @@ def _speech(reader: _Reader, node: yaml.Node) -> SpeechSettings | None:
             name = reader.text(item, "engines")
             if name is None:
                 continue
-            if name.strip().lower() not in SPEECH_ENGINES:
-                reader.report(item, "engine.unknown", value=name, choices=", ".join(SPEECH_ENGINES))
+            if name.strip().lower() not in ENGINE_NAMES:
+                reader.report(item, "engine.unknown", value=name, choices=", ".join(ENGINE_NAMES))
             else:
                 engines.append(name.strip().lower())
         if engines:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from broadcaster.constants import ENGINE_NAMES, HORN
 from broadcaster.problems import Location
 from broadcaster.schedule.calendar import is_public_holiday, lunar_matches
 
@@ -44,7 +45,7 @@ DEFAULT_DESK_LISTEN = "127.0.0.1:8080"
 class SpeechSettings:
     """`station.speech`: the engine fallback chain and each engine's voice."""
 
-    engines: tuple[str, ...] = ("gtts", "espeak-ng")
+    engines: tuple[str, ...] = ENGINE_NAMES
     gtts_timeout: float = 10.0          # seconds, connect and read
     gtts_retries: int = 2               # extra attempts after the first, with backoff
     espeak_voice: str = "vi"
@@ -78,7 +79,7 @@ class Station:
     state_dir: Path
     loudness: float = -16.0             # LUFS, integrated
     output: str = "default"             # device name or index, or "file:DIR"
-    voicing: str = "horn"               # "horn" or "flat"
+    voicing: str = HORN                 # one of VOICINGS
     jingles: dict[str, Path] = field(default_factory=dict)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)

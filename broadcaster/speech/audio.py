@@ -17,15 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.errors import SpeechError
 from broadcaster.speech import messages as _messages  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 RATE = 24_000
-SAMPLE_WIDTH = 2
-HEADER_BYTES = 44
 FORMAT_ID = f"wav-{RATE}-mono-s16"      # part of every cache key: changing the format re-renders
 FFMPEG_TIMEOUT = 120.0
 # Edges quieter than this (about -50 dBFS) are trimmed so the pauses we add are the pauses heard.
@@ -56,7 +54,7 @@ def _read_pcm_wav(source: Path) -> np.ndarray | None:
             data = reader.readframes(frames)
     except (OSError, EOFError, wave.Error):
         return None
-    if width != SAMPLE_WIDTH or frames == 0 or len(data) != frames * channels * SAMPLE_WIDTH:
+    if width != wav.WIDTH or frames == 0 or len(data) != frames * channels * wav.WIDTH:
         return None
     samples = np.frombuffer(data, dtype="<i2").reshape(-1, channels).mean(axis=1)
     if rate != RATE:
@@ -87,7 +85,7 @@ def _ffmpeg_decode(source: Path, engine: str) -> np.ndarray:
     except subprocess.TimeoutExpired as exc:
         raise SpeechError(i18n.tr("speech.audio.invalid", engine=engine, error="ffmpeg timeout")) from exc
     error = result.stderr.decode("utf-8", "replace").strip().splitlines()
-    if result.returncode != 0 or len(result.stdout) < SAMPLE_WIDTH:
+    if result.returncode != 0 or len(result.stdout) < wav.WIDTH:
         detail = error[-1] if error else f"{len(result.stdout)} bytes decoded"
         raise SpeechError(i18n.tr("speech.audio.invalid", engine=engine, error=detail))
     return np.frombuffer(result.stdout[: len(result.stdout) // 2 * 2], dtype="<i2")
@@ -103,20 +101,6 @@ def trim_silence(samples: np.ndarray) -> np.ndarray:
     return samples[start:end]
 
 
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """Write `samples` as a standard WAV at `path` (not atomic: callers write to a temp name)."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(SAMPLE_WIDTH)
-        out.setframerate(RATE)
-        out.writeframes(np.ascontiguousarray(samples, dtype="<i2").tobytes())
-
-
-def read_wav(path: Path) -> np.ndarray:
-    with wave.open(str(path), "rb") as source:
-        return np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
-
-
 def is_valid_wav(path: Path) -> bool:
     """Whether `path` is a complete, non-empty standard WAV: header parses, size matches it.
 
@@ -124,21 +108,16 @@ def is_valid_wav(path: Path) -> bool:
     """
     try:
         size = os.stat(path).st_size
-        if size <= HEADER_BYTES:
+        if size <= wav.HEADER_BYTES:
             return False
         with wave.open(str(path), "rb") as source:
             frames = source.getnframes()
             shape = (source.getnchannels(), source.getsampwidth(), source.getframerate())
     except (OSError, EOFError, wave.Error):
         return False
-    return (frames > 0 and shape == (1, SAMPLE_WIDTH, RATE)
-            and size == HEADER_BYTES + frames * SAMPLE_WIDTH)
+    return (frames > 0 and shape == (1, wav.WIDTH, RATE)
+            and size == wav.HEADER_BYTES + frames * wav.WIDTH)
 
 
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(round(seconds * RATE)), dtype="<i2")
-
-
-def duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as source:
-        return source.getnframes() / source.getframerate()

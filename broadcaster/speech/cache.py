@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
 from broadcaster.errors import SpeechError
 from broadcaster.speech import audio
 from broadcaster.speech import messages as _messages  # noqa: F401
@@ -76,7 +76,7 @@ class SpeechCache:
         self.ensure_folder()
         tmp = self._temp_path(SUFFIX)
         try:
-            audio.write_wav(tmp, samples)
+            wav.write(tmp, samples, audio.RATE)
             self._write_meta(key, meta)
             os.replace(tmp, self.path_for(key))
         finally:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from broadcaster import i18n
+from broadcaster.constants import ESPEAK_NG
 from broadcaster.errors import SpeechError
 from broadcaster.schedule.model import SpeechSettings
 from broadcaster.speech import messages as _messages  # noqa: F401
@@ -37,7 +38,7 @@ def espeak_version(binary: str) -> str:
 
 
 class EspeakEngine(SpeechEngine):
-    name = "espeak-ng"
+    name = ESPEAK_NG
     suffix = ".wav"
 
     def __init__(self, voice: str = "vi", speed: int = 125, *, binary: str = "espeak-ng",

@@ -20,6 +20,7 @@ from gtts import gTTS, gTTSError
 from gtts.version import __version__ as gtts_version
 
 from broadcaster import i18n
+from broadcaster.constants import GTTS
 from broadcaster.errors import SpeechError
 from broadcaster.schedule.model import SpeechSettings
 from broadcaster.speech import messages as _messages  # noqa: F401
@@ -38,7 +39,7 @@ def exponential_backoff(attempt: int) -> float:
 
 
 class GttsEngine(SpeechEngine):
-    name = "gtts"
+    name = GTTS
     suffix = ".mp3"
 
     def __init__(

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster import i18n
+from broadcaster import i18n, wav
+from broadcaster.constants import ESPEAK_NG, GTTS
 from broadcaster.errors import SpeechError, TextError
 from broadcaster.problems import ERROR
 from broadcaster.schedule.model import Schedule, SpeechSettings
@@ -40,7 +41,7 @@ from broadcaster.text import Normalizer, load_dictionary
 
 log = logging.getLogger(__name__)
 
-ENGINES: dict[str, type[SpeechEngine]] = {"gtts": GttsEngine, "espeak-ng": EspeakEngine}
+ENGINES: dict[str, type[SpeechEngine]] = {GTTS: GttsEngine, ESPEAK_NG: EspeakEngine}
 RETRY_PREFERRED_AFTER = 300.0   # seconds an engine that failed is left out before trying it again
 FAILURES_FILE = "engine-failures.json"   # in the cache folder, so every job and process sees it
 PLAN_MEMORY = 256              # texts whose normalized pieces are remembered
@@ -300,7 +301,7 @@ class CachedSpeaker(Speaker):
     def _join(self, pieces: list[Piece], renders: list[_PieceRender]) -> np.ndarray:
         parts: list[np.ndarray] = []
         for piece, render in zip(pieces, renders):
-            parts.append(audio.read_wav(render.entry.path))
+            parts.append(wav.read(render.entry.path)[0][:, 0])
             if piece.pause_after:
                 parts.append(audio.silence(piece.pause_after))
         return np.concatenate(parts)

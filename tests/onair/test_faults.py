@@ -13,7 +13,8 @@ import pytest
 from broadcaster.asrun.journal import Journal, default_folders
 from broadcaster.asrun.log import AsRunLog, Status
 from broadcaster.onair.queue import label_for
-from broadcaster.output import TONE_RATE, tone, write_wav
+from broadcaster.output import TONE_RATE, tone
+from broadcaster.wav import write as write_wav
 from tests.filesystems import small_disk  # noqa: F401  (fixture)
 from tests.onair.conftest import TZ, clock_in, wait_for
 from tests.onair.tones import dominant_hertz

@@ -21,7 +21,7 @@ from broadcaster.onair.queue import Entry, Kind
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.render import RenderResult
 from broadcaster.output import FileOutput
-from broadcaster.output.base import write_wav
+from broadcaster.wav import write as write_wav
 from broadcaster.output.switch import Switch
 from broadcaster.schedule.model import Priority
 from tests.onair.conftest import TZ

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcaster.output.base import write_wav
+from broadcaster.wav import write as write_wav
 from tests.icecast import IcecastServer
 
 RATE = 48_000

@@ -6,7 +6,7 @@ import numpy as np
 
 from broadcaster.cli import main
 from broadcaster.output import tone
-from broadcaster.output.base import read_wav
+from broadcaster.wav import read as read_wav
 from tests.output.conftest import RATE
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from broadcaster.errors import OutputError
 from broadcaster.output import FileOutput, open_output, play_test_tone, tone
-from broadcaster.output.base import read_wav, safe_label
+from broadcaster.output.base import safe_label
+from broadcaster.wav import read as read_wav
 from tests.output.conftest import RATE
 
 

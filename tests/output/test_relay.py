@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcaster.output.base import write_wav
+from broadcaster.wav import write as write_wav
 from broadcaster.output.relay import RelaySource, _Buffer, room_tone, spoken_notice
 from broadcaster.programme.meter import measure
 from broadcaster.schedule.model import SpeechSettings

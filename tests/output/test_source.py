@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from broadcaster.errors import OutputError
-from broadcaster.output.base import write_wav
+from broadcaster.wav import write as write_wav
 from broadcaster.output.source import Prefetch, Silence, WavReader, WavSource
 from tests.output.conftest import RATE
 
@@ -78,3 +78,18 @@ def test_prefetch_hands_over_every_frame_in_order_through_a_small_ring(make_wav)
 
 def test_silence_never_ends():
     assert not Silence(RATE).read(480).any() and len(Silence(RATE).read(480)) == 480
+
+
+@pytest.mark.parametrize("silent_tail, padded", [(0.0, 0.25), (0.1, 0.15), (0.25, 0.0), (0.4, 0.0)],
+                         ids=["none", "some", "all", "more"])
+def test_only_the_trailing_silence_a_file_lacks_is_added(tmp_path, silent_tail, padded):
+    """A programme from the programme stage already ends in TRAILING_SILENCE: not padded twice."""
+    from broadcaster.constants import TRAILING_SILENCE
+
+    sound = np.full(RATE // 2, 1000, np.int16)
+    path = tmp_path / "tail.wav"
+    write_wav(path, np.concatenate([sound, np.zeros(int(silent_tail * RATE), np.int16)]), RATE)
+    source = WavSource(path, pad_seconds=TRAILING_SILENCE)
+    out = drain(source, 4800)
+    assert source.pad_frames == int(padded * RATE) and len(out) == len(sound) + int(max(silent_tail, 0.25) * RATE)
+    np.testing.assert_array_equal(np.round(out[:len(sound)] * 32768).astype(np.int16), sound)

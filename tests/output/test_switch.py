@@ -74,7 +74,7 @@ def test_followers_get_the_programme_or_silence_by_zone(tmp_path, make_wav, foll
 
 
 def test_a_cut_reaches_the_followers_faded_like_the_output(tmp_path, make_wav, follower):
-    from tests.output.test_files import read_wav
+    from broadcaster.wav import read as read_wav
 
     path, samples = make_wav(3.0)
     sink = follower("all")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from broadcaster.errors import SpeechError
+from broadcaster import wav
 from broadcaster.speech import audio
 
 
@@ -63,7 +64,7 @@ def test_silence_only_is_not_speech(tmp_path):
 
 def test_written_wavs_validate_and_truncation_is_seen(tmp_path):
     path = tmp_path / "x.wav"
-    audio.write_wav(path, _tone(24000)[:, 0])
+    wav.write(path, _tone(24000)[:, 0], audio.RATE)
     assert audio.is_valid_wav(path) and path.stat().st_size == 44 + 24000
     ffprobe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=sample_rate,channels",
                               "-of", "csv=p=0", str(path)], capture_output=True, text=True)

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from broadcaster.cli import main
+from broadcaster import wav
 from broadcaster.speech import audio
 from broadcaster.speech.split import split_text
 from broadcaster.text import Normalizer
@@ -37,7 +38,7 @@ slots:
 @pytest.fixture
 def station(tmp_path, monkeypatch):
     (tmp_path / "schedule.yaml").write_text(SCHEDULE, "utf-8")
-    audio.write_wav(tmp_path / "nhac.wav", audio.silence(0.5) + 1000)
+    wav.write(tmp_path / "nhac.wav", audio.silence(0.5) + 1000, audio.RATE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -47,7 +48,7 @@ def test_say_offline_falls_back_to_espeak_and_says_so(offline, station, capsys):
     out = capsys.readouterr().out
     assert "Spoken by espeak-ng → out.wav" in out
     assert "Fallback voice, because: gtts: " in out and "Failed to connect" in out
-    assert audio.duration(station / "out.wav") > 0.5
+    assert wav.seconds(station / "out.wav") > 0.5
     # Without --schedule: default settings, cache in ./var/cache/speech.
     assert len(list((station / "var" / "cache" / "speech").glob("*.wav"))) == 2
     assert offline.texts == ["Xin chào bà con."] * 3          # default gtts_retries=2
