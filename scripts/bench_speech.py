@@ -44,7 +44,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broadcaster.schedule import load_schedule
-from broadcaster.speech import audio
+from broadcaster import wav
 from broadcaster.speech.cache import SpeechCache
 from broadcaster.speech.espeak import EspeakEngine
 from broadcaster.speech.gtts_engine import GttsEngine
@@ -274,7 +274,7 @@ def simulate_outage_day(folder: Path, with_ahead: bool) -> dict:
                 speech = speaker.speak(bulletin.text)
                 group = "written during" if bulletin.id == WRITTEN_DURING else "saved before"
                 key = (airing, group, speech.engine)
-                airtime[key] = airtime.get(key, 0.0) + audio.duration(speech.path)
+                airtime[key] = airtime.get(key, 0.0) + wav.seconds(speech.path)
         google_requests = len(google.requests)
     return {"airtime": airtime, "requests": google_requests, "ahead_requests": ahead.requests}
 
