@@ -157,12 +157,11 @@ def plan_make_ups(schedule: Schedule, rows: Iterable[Fact], now: datetime, *,
             day = day_of(moment.date())
             day.used.add(day.turn(moment))
 
+    tallies = _tallies(campaigns, windows, rows, times, zone)
     planned: list[Occurrence] = []
     for campaign in campaigns:
         first, end = windows[campaign.id]
-        low = bisect_left(times, datetime.combine(first, time(), tzinfo=zone).timestamp())
-        high = bisect_left(times, datetime.combine(end, time(), tzinfo=zone).timestamp())
-        tally = _tally(campaign, rows[low:high], zone)
+        tally = tallies[campaign.id]
         name = slot_name(campaign)
         make_up_slot = Slot(name=name, at=(time(),), play=campaign.bulletins)
         length = length_of(make_up_slot)
@@ -247,19 +246,56 @@ def _window(campaign: Campaign, today: date) -> tuple[date, date]:
     return first, end
 
 
-def _tally(campaign: Campaign, rows: list[Fact], zone) -> _Tally:
-    """What aired and what was lost of `campaign` among `rows` (those of its current period)."""
+def _tallies(campaigns: list[Campaign], windows: dict[str, tuple[date, date]], rows: list[Fact],
+             times: list[float], zone) -> dict[str, _Tally]:
+    """What aired and what was lost of each campaign in its current period.
+
+    One pass sorts the rows to the campaigns they count for (a bulletin list is looked up once),
+    then each campaign reads only its own rows of its own period.
+    """
+    bounds = {c.id: tuple(datetime.combine(d, time(), tzinfo=zone).timestamp() for d in windows[c.id])
+              for c in campaigns}
+    low = bisect_left(times, min(first for first, _ in bounds.values()))
+    high = bisect_left(times, max(end for _, end in bounds.values()))
+    counting: dict[tuple[str, ...], tuple[str, ...]] = {}       # a bulletin list -> the campaigns it counts for
+    own: dict[str, list[Fact]] = {c.id: [] for c in campaigns}
+    for row in rows[low:high]:
+        hits = counting.get(row.bulletins)
+        if hits is None:
+            hits = counting[row.bulletins] = tuple(c.id for c in campaigns if c.counts(row.bulletins))
+        for campaign_id in hits:
+            own[campaign_id].append(row)
+    tallies = {}
+    for campaign_id, mine in own.items():
+        first, end = bounds[campaign_id]
+        stamps = [row.scheduled_utc for row in mine]
+        tallies[campaign_id] = _tally(mine[bisect_left(stamps, first):bisect_left(stamps, end)], zone)
+    return tallies
+
+
+def _tally(rows: list[Fact], zone) -> _Tally:
+    """What aired and what was lost among one campaign's rows of its period."""
     tally = _Tally()
-    counted = frozenset(campaign.bulletins)
     by_key: dict[str, list[Fact]] = defaultdict(list)
     for row in rows:
-        if row.kind in COUNTED_KINDS and not counted.isdisjoint(row.bulletins):
+        if row.kind in COUNTED_KINDS:
             by_key[row.key].append(row)
+    playing = Status.PLAYING.value
     for key_rows in by_key.values():
+        if len(key_rows) == 1:                 # most broadcasts have one row: no sets to build
+            row = key_rows[0]
+            if row.kind == KIND:
+                tally.days.add(datetime.fromtimestamp(row.scheduled_utc, zone).date())
+            if row.status in _AIRED or row.status == playing:     # on the air now: counts as aired
+                tally.aired += 1
+                tally.aired_seconds += row.minutes * 60 if row.status in _AIRED else 0.0
+            elif row.status in _LOST:
+                tally.lost += 1
+            continue
         statuses = {r.status for r in key_rows}
         if any(r.kind == KIND for r in key_rows):
             tally.days.add(datetime.fromtimestamp(key_rows[0].scheduled_utc, zone).date())
-        if statuses & _AIRED or statuses == {Status.PLAYING.value}:     # on the air now: counts as aired
+        if statuses & _AIRED or statuses == {playing}:
             tally.aired += 1
             tally.aired_seconds += sum(r.minutes * 60 for r in key_rows if r.status in _AIRED)
         elif statuses & _LOST:

@@ -50,11 +50,19 @@ def _write_raw_sheet(rows: list[Fact], out) -> None:
     """The worksheet XML of every as-run row (times as the log wrote them, ISO 8601 with offset),
     written to `out` in chunks so a year of rows never sits in memory as one string."""
     out.write((_SHEET_HEAD + "<row>" + "".join(_text(c) for c in RAW_COLUMNS) + "</row>").encode("utf-8"))
+    repeated: dict = {}          # kinds, slots, statuses, engines and bulletin lists repeat: their cells too
+
+    def shared(value) -> str:
+        cell = repeated.get(value)
+        if cell is None:
+            cell = repeated[value] = _text(" ".join(value) if isinstance(value, tuple) else value)
+        return cell
+
     for start in range(0, len(rows), 5000):
         out.write("".join(
-            f"<row><c><v>{row.id}</v></c>{_text(row.key)}{_text(row.kind)}{_text(row.slot)}"
-            f"{_text(' '.join(row.bulletins))}{_text(row.scheduled)}{_text(row.started)}"
-            f"{_text(row.ended)}{_text(row.status)}{_text(row.engine)}"
+            f"<row><c><v>{row.id}</v></c>{_text(row.key)}{shared(row.kind)}{shared(row.slot)}"
+            f"{shared(row.bulletins)}{_text(row.scheduled)}{_text(row.started)}"
+            f"{_text(row.ended)}{shared(row.status)}{shared(row.engine)}"
             f"<c><v>{round(minutes_on_air(row), 3)}</v></c>{_text(row.error)}</row>"
             for row in rows[start:start + 5000]).encode("utf-8"))
     out.write(_SHEET_TAIL.encode("utf-8"))
@@ -104,11 +112,13 @@ def write(report: Report, rows: list[Fact], path: Path) -> None:
     raw_part = f"xl/worksheets/sheet{len(book.worksheets)}.xml"
     buffer = io.BytesIO()
     book.save(buffer)
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    # Level 1: the raw XML is ~30 MB for a year; the default level spends a second more for 10% less.
+    with zipfile.ZipFile(buffer) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for item in source.infolist():
             if item.filename == raw_part:
                 item.compress_type = zipfile.ZIP_DEFLATED
                 with target.open(item, "w", force_zip64=True) as out:
                     _write_raw_sheet(rows, out)
             else:
-                target.writestr(item, source.read(item.filename), compress_type=zipfile.ZIP_DEFLATED)
+                target.writestr(item, source.read(item.filename), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
