@@ -109,6 +109,7 @@ i18n.register({
     "page.on_air": ("Đang phát", "On air"),
     "page.nothing_on_air": ("Không phát gì", "Nothing on air"),
     "page.queue": ("Đang chờ", "Waiting"),
+    "page.elapsed": ("Bắt đầu {since}, đã phát {minutes}:{seconds}", "Started {since}, on air for {minutes}:{seconds}"),
     "page.next": ("Sắp phát", "Next"),
     "page.rendered": ("đã dựng sẵn âm thanh", "audio ready"),
     "page.today": ("Lịch hôm nay", "Today's agenda"),

@@ -235,7 +235,23 @@ class Desk:
             "schedule_errors": [p.format() for p in problems if p.severity == "error"],
             "disk": {"free": usage.free, "total": usage.total},
             "next": self.agenda(now, days=2, limit=5, after=now),
+            "playing": self._playing(reply.get("current"), now) if running else None,
         }
+
+    def _playing(self, key: str | None, now: datetime) -> dict | None:
+        """What plays this second, from the as-run row the daemon opened for it: slot, bulletins,
+        start and seconds elapsed (the log knows when it began, not how long it is)."""
+        path = log_path(self.state_dir)
+        if not key or not path.exists():
+            return None
+        with AsRunLog(path) as asrun:
+            rows = asrun.history(now - timedelta(hours=6), None)
+        row = next((r for r in reversed(rows) if r.key == key and r.status.value == "playing"), None)
+        if row is None or row.started is None:
+            return {"key": key}
+        return {"key": key, "slot": row.slot, "bulletins": list(row.bulletins), "priority": row.priority,
+                "started": row.started.isoformat(timespec="seconds"),
+                "elapsed": max(0, int((now - row.started).total_seconds()))}
 
     def today(self) -> date:
         """Today in the station's time zone."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import warnings
 
@@ -275,9 +276,21 @@ def test_trang_chinh_shows_what_the_daemon_reports(clients, station):
     server.start()
     try:
         page = clients["xem"].get("/live").text
+        assert 'id="on-air"' in page and "elapsed</b>: 12.5" in page and "remaining</b>: 40.0" in page
+        from datetime import datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        from broadcaster.asrun import AsRunLog, log_path
+
+        started = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(seconds=75)
+        with AsRunLog(log_path(station.state)) as asrun:     # the row the daemon opens as it starts playing
+            asrun.start(key=reply["current"], kind="scheduled", slot="Bản tin sáng", bulletins=("tin-sang",),
+                        priority="normal", scheduled=started, started=started, engine="espeak-ng")
+        playing = clients["xem"].get("/live").text
     finally:
         server.close()
-    assert 'id="on-air"' in page and "elapsed</b>: 12.5" in page and "remaining</b>: 40.0" in page
+    assert '<p class="onair" id="on-air">Bản tin sáng — tin-sang</p>' in playing
+    assert re.search(r"Bắt đầu \d\d:\d\d:\d\d, đã phát 01:1[5-9]", playing)
     assert "19:00 05/01 — Bản tin tối" in page and "tin-le@x" in page
     assert "<b>disk</b>: warning" in page and "&lt;b&gt;còn 1 GB&lt;/b&gt;" in page
     assert 'id="taken" class="ok"' in page
