@@ -134,8 +134,16 @@ i18n.register({
                              "Next broadcast: {slot} at {at}, programme rendered."),
     "health.next.later": ("Buổi phát tới: {slot} lúc {at}; chương trình sẽ được dựng từ {render_at}.",
                           "Next broadcast: {slot} at {at}; its programme renders from {render_at}."),
-    "health.next.pending": ("Buổi phát tới: {slot} lúc {at}, chương trình đang dựng (chưa xong).",
-                            "Next broadcast: {slot} at {at}, programme being rendered (not ready yet)."),
+    "health.next.rendering": ("Buổi phát tới: {slot} lúc {at}, chương trình đang được dựng.",
+                              "Next broadcast: {slot} at {at}, programme being rendered."),
+    "health.next.rendering_late": ("Buổi phát tới: {slot} lúc {at}, chương trình vẫn đang dựng: có thể phát trễ. "
+                                   "Xem nhật ký của chương trình phát thanh (giọng đọc, máy bận).",
+                                   "Next broadcast: {slot} at {at}, programme still rendering: it may air late. "
+                                   "See the daemon's log (voice, a busy machine)."),
+    "health.next.pending": ("Buổi phát tới: {slot} lúc {at}: đã đến giờ dựng mà chương trình chưa được dựng. "
+                            "Kiểm tra chương trình phát thanh có đang chạy (`broadcaster run`).",
+                            "Next broadcast: {slot} at {at}: its pre-render time has come and it is not rendered. "
+                            "Check that the daemon runs (`broadcaster run`)."),
     "health.next.late": ("Buổi phát tới: {slot} lúc {at} mà chương trình chưa dựng xong: sẽ phát trễ hoặc "
                          "không phát. Xem nhật ký của chương trình phát thanh (giọng đọc, ổ đĩa).",
                          "Next broadcast: {slot} at {at} and its programme is not rendered: it will air late "
@@ -525,9 +533,13 @@ def check_next(schedule: Schedule, now: datetime, lookup: RenderLookup) -> Resul
         return Result("next", State.OK, i18n.tr("health.next.rendered", **values))
     if state is RenderState.FAILED:
         return Result("next", State.FAILING, i18n.tr("health.next.failed", error=_short(error or "?"), **values))
-    if state is RenderState.PENDING and now < render_at:
+    close = occ.start - now <= RENDER_LATE
+    if state is RenderState.RENDERING:      # the normal half-minute of a pre-render is not news
+        return Result("next", State.WARNING if close else State.OK,
+                      i18n.tr("health.next.rendering_late" if close else "health.next.rendering", **values))
+    if now < render_at:
         return Result("next", State.OK, i18n.tr("health.next.later", render_at=f"{render_at:%H:%M}", **values))
-    if state is RenderState.PENDING and occ.start - now <= RENDER_LATE:
+    if close:
         return Result("next", State.FAILING, i18n.tr("health.next.late", **values))
     return Result("next", State.WARNING, i18n.tr("health.next.pending", **values))
 

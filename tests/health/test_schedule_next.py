@@ -46,7 +46,7 @@ def test_no_schedule_at_all(station, timedatectl, capsys, english):
 
 @pytest.mark.parametrize("before_air, state, words", [
     (timedelta(hours=3), State.OK, "its programme renders from"),
-    (timedelta(minutes=10), State.WARNING, "being rendered (not ready yet)"),
+    (timedelta(minutes=10), State.WARNING, "its pre-render time has come and it is not rendered"),
     (timedelta(seconds=30), State.FAILING, "it will air late or not at all"),
 ], ids=["before-prerender", "rendering", "too-late"])
 def test_next_not_rendered(station, english, before_air, state, words):
@@ -56,6 +56,17 @@ def test_next_not_rendered(station, english, before_air, state, words):
     result = check_next(schedule, now, rendered_on_disk(schedule))
     assert result.state is state and words in result.message, result
     assert "Chiều at 2026-11-30 17:00:00" in result.message
+
+
+@pytest.mark.parametrize("before_air, state, words", [
+    (timedelta(minutes=10), State.OK, "programme being rendered."),
+    (timedelta(seconds=30), State.WARNING, "still rendering: it may air late"),
+], ids=["rendering", "rendering-late"])
+def test_next_rendering(station, english, before_air, state, words):
+    station.write(at="17:00")
+    schedule = load_schedule(station.path)
+    result = check_next(schedule, at("2026-11-30T17:00:00") - before_air, lambda occ: (RenderState.RENDERING, None))
+    assert result.state is state and words in result.message, result
 
 
 def test_next_rendered_by_the_prerenderer(station, timedatectl, capsys, english):
