@@ -162,6 +162,8 @@ class CachedSpeaker(Speaker):
                     ready = False
                     break
                 reasons.append(f"{engine.name}: {failure.reason}")
+            else:
+                ready = False           # every engine is resting: nothing will speak this piece yet
             worst = max(worst, rank)
         return Voice(self.engines[worst].name, ready, "; ".join(dict.fromkeys(reasons)) or None)
 

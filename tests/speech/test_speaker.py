@@ -66,6 +66,16 @@ def test_every_engine_failing_names_each_failure(offline, gtts, cache):
     assert [p.name for p in all_files(cache.folder)] == ["engine-failures.json"]
 
 
+def test_with_every_engine_resting_nothing_is_ready(offline, gtts, cache):
+    """agenda must not say a broadcast is ready when no engine could speak it."""
+    speaker = CachedSpeaker([gtts, EspeakEngine(voice="nosuchvoice")], cache, normalize=lambda t: t)
+    with pytest.raises(SpeechError):
+        speaker.speak(TEXT)
+    voice = speaker.voice_now(TEXT)
+    assert (voice.engine, voice.ready) == ("espeak-ng", False)
+    assert "gtts: " in voice.reason and "espeak-ng: " in voice.reason
+
+
 def test_fallback_is_replaced_once_the_network_returns(offline, speaker, chain, clock, mp3_bytes):
     fallback = speaker.speak(TEXT)
     assert fallback.engine == "espeak-ng"
