@@ -49,7 +49,7 @@ class SpeechSettings:
     gtts_timeout: float = 10.0          # seconds, connect and read
     gtts_retries: int = 2               # extra attempts after the first, with backoff
     espeak_voice: str = "vi"
-    espeak_speed: int = 125             # words per minute; 110-130 was clearest (REFERENCE.md)
+    espeak_speed: int = 125             # words per minute; 110-130 were the clearest of four speeds tried with a recognizer
     ahead: float = 7.0                  # days ahead that bulletins are rendered in the first engine's voice
 
 
