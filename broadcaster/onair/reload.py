@@ -75,9 +75,7 @@ def validate_off_path(path: Path, *, budget: float = RELOAD_BUDGET, memory: int 
     timer = threading.Timer(budget, process.kill)
     timer.start()
     try:
-        # Read both pipes to the end: a large schedule does not fit a pipe's buffer.
-        out, err = _drain(process)
-        process.wait()
+        out, err = process.communicate()     # both pipes read at once: a large schedule fills one
     finally:
         timer.cancel()
     seconds = time.monotonic() - started
@@ -95,21 +93,6 @@ def validate_off_path(path: Path, *, budget: float = RELOAD_BUDGET, memory: int 
         problem = Problem(Path(path), 1, 1, "reload.crashed", {"detail": lines[-1] if lines else process.returncode})
     return Validation(None, [problem], seconds, 0)
 
-
-def _drain(process: subprocess.Popen) -> tuple[bytes, bytes]:
-    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
-
-    def read(name: str, stream) -> None:
-        for block in iter(lambda: stream.read(65536), b""):
-            chunks[name].append(block)
-
-    reader = threading.Thread(target=read, args=("err", process.stderr), daemon=True)
-    reader.start()
-    read("out", process.stdout)
-    reader.join()
-    process.stdout.close()
-    process.stderr.close()
-    return b"".join(chunks["out"]), b"".join(chunks["err"])
 
 Snapshot = dict[Path, tuple[int, int] | None]
 
