@@ -43,7 +43,10 @@ def _sheet_title(text: str, used: set[str]) -> str:
 def _text(value: str | None) -> str:
     if value is None:
         return "<c/>"
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+    if "&" in value or "<" in value or ">" in value:
+        value = escape(value)
+    space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+    return f'<c t="inlineStr"><is><t{space}>{value}</t></is></c>'
 
 
 def _write_raw_sheet(rows: list[Fact], out) -> None:
