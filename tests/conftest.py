@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.icecast import IcecastServer
 from tests.pulseaudio import PulseServer
 
 _PULSE_ENV = ("XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_RUNTIME_PATH")
@@ -59,3 +60,14 @@ def spare_pulse(tmp_path, pulse: PulseServer) -> Iterator[PulseServer]:
         server.stop()
         sounddevice._initialize()
         pulse.activate()
+
+
+@pytest.fixture
+def icecast() -> Iterator[IcecastServer]:
+    """A real icecast2 on a free loopback port (tests/icecast.py), stopped by pid afterwards."""
+    server = IcecastServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -256,3 +256,28 @@ class Listener:
             return 0.0
         t = np.arange(len(samples)) / RATE
         return float(2 * abs(np.dot(samples, np.exp(-2j * np.pi * hertz * t))) / len(samples))
+
+
+class ToneSource:
+    """ffmpeg sending a live sine to an Icecast mount (a national station, for the test)."""
+
+    def __init__(self, server: IcecastServer, mount: str, hertz: int, level_db: float) -> None:
+        self.server, self.mount, self.hertz, self.level = server, mount, hertz, 10 ** (level_db / 20)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ToneSource":
+        url = f"icecast://source:{self.server.password}@127.0.0.1:{self.server.port}/{self.mount}"
+        self.process = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi",
+             "-i", f"sine=f={self.hertz}:r=44100,volume={self.level:.4f}", "-ac", "2", "-c:a", "libmp3lame",
+             "-b:a", "96k", "-content_type", "audio/mpeg", "-flush_packets", "1", "-f", "mp3", url],
+            stdin=subprocess.DEVNULL)
+        if not self.server.wait_for_mounts("/" + self.mount):
+            self.kill()
+            raise RuntimeError(f"the test source never came up on /{self.mount}")
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()

@@ -34,6 +34,7 @@ from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
 from broadcaster.onair.render import Prerenderer, Renderer, RenderResult, programme_renderer, spoken_now
 from broadcaster.onair.requests import Desk, Request
 from broadcaster.output import Output, PlaybackReport, open_output
+from broadcaster.output.icecast import station_sinks
 from broadcaster.output.switch import Switch
 from broadcaster.schedule.model import Schedule
 from broadcaster.speech.ahead import SpeechAhead, station_speaker
@@ -138,7 +139,10 @@ class Station:
         self.recorder = Recorder(AsRunLog(log_path(self.state_dir)), self.clock.tz)
         self.prerenderer = Prerenderer(self.renderer, self._programmes_folder(runtime), clock=self.clock.now,
                                        retry_delay=self.render_retry_delay, on_rendered=self._rendered)
-        self.playout = Playout(switch=Switch(self._open_output), clock=self.clock, recorder=self.recorder,
+        # Every Icecast output and zone follows the air from the same clock (the output's own).
+        followers = [sink.start() for sink in station_sinks(self._schedule.station)]
+        self.playout = Playout(switch=Switch(self._open_output, followers=followers), clock=self.clock,
+                               recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
                                device_retry_delay=self.device_retry_delay, on_aired=self._aired,
                                last_resort=self._speak_directly)

@@ -37,14 +37,15 @@ from broadcaster import i18n, wav
 from broadcaster.asrun.log import Status
 from broadcaster.makeup import Spacing, facts_since, plan_make_ups
 from broadcaster.occurrences import Occurrence, occurrences
-from broadcaster.onair import policy
+from broadcaster.onair import policy, relays
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.queue import Entry, Kind, label_for
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, validate_off_path
 from broadcaster.onair.render import Prerenderer, RenderJob
 from broadcaster.output import FILE_PREFIX, open_output
-from broadcaster.schedule.model import Bulletin, Schedule
+from broadcaster.output.icecast import routed_sinks
+from broadcaster.schedule.model import Bulletin, Priority, Schedule
 from broadcaster.schedule.snapshot import save_snapshot
 
 log = logging.getLogger(__name__)
@@ -218,13 +219,17 @@ class Planner:
             keys.add(occ.key)
             if occ.key in self._cued or occ.key in done:
                 continue
-            render_at = occ.start - self.schedule.station.prerender
-            if render_at <= now:
-                self.prerender(occ)
+            lead = self.cue_lead
+            if self._relay(occ) is not None:
+                lead = max(lead, timedelta(seconds=relays.OPEN_LEAD))   # opened and buffered before its second, never rendered
             else:
-                self.scheduler.add_job(self.prerender, DateTrigger(render_at), args=[occ],
-                                       id=f"render:{occ.key}", replace_existing=True)
-            self.scheduler.add_job(self.cue, DateTrigger(max(occ.start - self.cue_lead, now)), args=[occ],
+                render_at = occ.start - self.schedule.station.prerender
+                if render_at <= now:
+                    self.prerender(occ)
+                else:
+                    self.scheduler.add_job(self.prerender, DateTrigger(render_at), args=[occ],
+                                           id=f"render:{occ.key}", replace_existing=True)
+            self.scheduler.add_job(self.cue, DateTrigger(max(occ.start - lead, now)), args=[occ],
                                    id=f"cue:{occ.key}", replace_existing=True)
             if occ.make_up:
                 self._make_ups[occ.key] = occ
@@ -271,12 +276,21 @@ class Planner:
                 self.renders.discard(occ.key)
                 return None
             try:
-                audio = self.renders.request(self._occ_job(occ), deadline=occ.start, urgent=True)
+                priority = occ.priority(self.schedule)
+                relay, source = self._relay(occ), None
+                if relay is not None:
+                    source, audio = relays.open_relay(self.schedule, relay,
+                                                      ready_wait=max(0.0, (occ.start - now).total_seconds()))
+                else:
+                    audio = self.renders.request(self._occ_job(occ), deadline=occ.start, urgent=True)
                 kind = Kind.MAKE_UP if occ.make_up else Kind.SCHEDULED
                 entry = Entry(key=occ.key, kind=kind, slot=occ.slot.name, bulletins=occ.bulletins,
-                              priority=occ.priority(self.schedule), scheduled=occ.start, audio=audio,
+                              priority=priority, scheduled=occ.start, audio=audio,
                               start_at=occ.start if occ.start > now else None, order=self._order(occ),
-                              texts=tuple(self.schedule.bulletins[b].text or "" for b in occ.bulletins))
+                              texts=tuple(self.schedule.bulletins[b].text or "" for b in occ.bulletins),
+                              sinks=routed_sinks(self.schedule.station, occ.slot.zones,
+                                                 emergency=priority >= Priority.EMERGENCY),
+                              relay=source)
             except Exception as exc:   # never drop an occurrence without a row
                 log.exception("could not cue %s", occ.key)
                 self.recorder.occurrence(occ, occ.priority(self.schedule), status=Status.FAILED, ended=now,
@@ -286,6 +300,10 @@ class Planner:
             self._cued[occ.key] = occ.start
         self.cue_entry(entry)
         return entry
+
+    def _relay(self, occ: Occurrence) -> Bulletin | None:
+        """The occurrence's relay bulletin (a relay slot plays it alone), or None."""
+        return relays.relay_of(tuple(self.schedule.bulletins[b] for b in occ.bulletins))
 
     def _current_occurrence(self, occ: Occurrence) -> Occurrence | None:
         """The occurrence with `occ`'s key in the schedule in force now, if it still exists.

@@ -46,6 +46,7 @@ from broadcaster.onair.queue import Entry, Kind, PlayQueue
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.render import RenderResult
 from broadcaster.output import PlaybackReport
+from broadcaster.output.source import Source
 from broadcaster.output.switch import Switch
 from broadcaster.schedule.model import Priority
 
@@ -64,6 +65,7 @@ i18n.register({
     "onair.device_try": ("{error} (lần thử {attempt}/{tries})", "{error} (try {attempt}/{tries})"),
     "onair.offline_voice": ("Đọc bằng giọng ngoại tuyến {engine}: {reason}",
                             "Spoken by the offline voice {engine}: {reason}"),
+    "onair.outputs_missed": ("Đầu ra bị mất một phần: {parts}", "Outputs that missed part of it: {parts}"),
     "onair.render_cancelled": ("Chương trình chưa dựng xong khi đến giờ phát.",
                                "The programme was not rendered in time."),
 })
@@ -142,6 +144,16 @@ class Playout:
         with self._cond:
             return {"current": self._current.key if self._current else None,
                     "queue": [e.key for e in self._queue.entries()]}
+
+    def outputs(self) -> dict[str, dict]:
+        """Each follower sink's state for `broadcaster outputs`, keyed by its name."""
+        states = {}
+        for name, sink in self.switch.followers.items():
+            state = getattr(sink, "state", None)
+            if state is not None:
+                now = state()
+                states[name] = {"connected": now.connected, "last_error": now.last_error, "outages": now.outages}
+        return states
 
     def in_use(self) -> set[str]:
         """Keys on the queue or on air: their renders must outlive a reload."""
@@ -248,6 +260,9 @@ class Playout:
 
     def air(self, entry: Entry) -> None:
         """Play one entry with its device retries and write its as-run rows (the playout thread)."""
+        if entry.relay is not None:
+            self._air_relay(entry)
+            return
         now = self.clock.now()
         try:
             programme: RenderResult = entry.audio.result(timeout=0)
@@ -294,6 +309,7 @@ class Playout:
                 late = (entry.kind.timed and report.started is not None
                         and policy.is_late(entry.scheduled, report.started))
                 status = Status.LATE if late else Status.PLAYED
+                note = _with_missed(note, report)
                 self.recorder.finished(row, ended=ended, status=status, error=note, started=report.started)
                 log.info("%s %s: started %s (%s ms after its time), engine %s%s", status.value, entry.key,
                          report.started.astimezone(self.clock.tz).isoformat(timespec="milliseconds")
@@ -322,6 +338,45 @@ class Playout:
                         break
         self.renders.discard(entry.key)
 
+    def _air_relay(self, entry: Entry) -> None:
+        """Air a live relay; cut by an emergency it goes back on the queue and resumes live.
+
+        One as-run row per airing: a cut airing is `interrupted`; the last airing's row carries
+        the whole relay's outcome (played, partial with its gaps, or failed if it never connected).
+        No device retries: a relay's time runs on regardless, so a retry would only shorten it.
+        """
+        relay = entry.relay
+        now = self.clock.now()
+        start_at = entry.start_at if entry.start_at and entry.start_at - now > timedelta(milliseconds=20) else None
+        with self._cond:
+            if self._stopping:
+                relay.close()
+                return
+            if entry.preempted and not entry.stopped:
+                self._requeue(entry)
+                return
+        row = self.recorder.started(entry, started=start_at or now, engine="relay")
+        report = self._play(relay.airing(), entry, start_at)
+        ended = report.ended or self.clock.now()
+        if self.on_aired is not None:
+            self.on_aired(entry, report)
+        with self._cond:
+            cut = report.interrupted and report.error is None and not self._stopping and not entry.stopped
+        if cut and not relay.over():
+            self._interrupted(entry, row, ended, report)      # requeued: the same relay resumes
+            return
+        relay.close()
+        outcome = relay.report()
+        if report.interrupted and report.error is None:
+            self._interrupted(entry, row, ended, report)      # stopped by the desk or the station
+            return
+        status = {"played": Status.PLAYED, "partial": Status.PARTIAL, "failed": Status.FAILED}[outcome.status]
+        error = _with_missed(outcome.note() if report.error is None else report.error, report)
+        self.recorder.finished(row, ended=ended, status=status if report.error is None else Status.FAILED,
+                               error=error, started=report.started)
+        log.info("relay %s %s: %s", entry.key, status.value, error)
+        self.renders.discard(entry.key)
+
     def _interrupted(self, entry: Entry, row: int, ended: datetime, report: PlaybackReport) -> None:
         """Close the row of a programme that a stop or an emergency cut; a cut one airs again."""
         with self._cond:
@@ -340,7 +395,7 @@ class Playout:
             with self._cond:
                 self._requeue(entry)
 
-    def _play(self, path: Path, entry: Entry, start_at: datetime | None) -> PlaybackReport:
+    def _play(self, path: Path | Source, entry: Entry, start_at: datetime | None) -> PlaybackReport:
         try:
             self.switch.output()
         except OutputError as exc:
@@ -363,3 +418,12 @@ class Playout:
         entry.preempted = False
         self._queue.push(entry)
         self._cond.notify_all()
+
+
+def _with_missed(note: str | None, report: PlaybackReport) -> str | None:
+    """The as-run note, plus the outputs that missed part of the programme (Icecast outages)."""
+    if not report.missed:
+        return note
+    missed = i18n.tr("onair.outputs_missed", parts=", ".join(f"{name} {seconds:.1f} s"
+                                                             for name, seconds in sorted(report.missed.items())))
+    return f"{note}; {missed}" if note else missed

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from broadcaster.output.base import safe_label
+from broadcaster.output.relay import RelaySource
 from broadcaster.schedule.model import Priority
 
 
@@ -55,6 +56,7 @@ class Entry:
     cut_by: str | None = None           # the key of that emergency
     stopped: bool = False               # set by the playout when the desk stopped it: never requeued
     sinks: frozenset[str] | None = None  # follower sinks (zones) it airs on besides the output; None: all
+    relay: RelaySource | None = None    # a live `RelaySource` (relay bulletins) instead of a rendered file
 
     @property
     def ready(self) -> bool:

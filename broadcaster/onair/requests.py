@@ -19,12 +19,13 @@ from datetime import datetime
 
 from broadcaster import i18n
 from broadcaster.errors import OnAirError
-from broadcaster.onair import policy
+from broadcaster.onair import policy, relays
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.playout import Playout
 from broadcaster.onair.queue import Entry, Kind
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.render import Prerenderer, RenderJob
+from broadcaster.output.icecast import routed_sinks
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Request:
     name: str                     # slot column of the as-run row: the slot, bulletin or "emergency"
     bulletins: tuple[Bulletin, ...]
     priority: Priority
+    zones: tuple[str, ...] = ()   # a slot's zones (its Icecast mounts); empty: everywhere
 
 
 def resolve_play(schedule: Schedule, target: str) -> Request:
@@ -65,7 +67,7 @@ def resolve_play(schedule: Schedule, target: str) -> Request:
     for slot in schedule.slots:
         if slot.name == target:
             bulletins = tuple(schedule.bulletins[b] for b in slot.play)
-            return Request(Kind.MANUAL, target, bulletins, policy.priority_of(bulletins))
+            return Request(Kind.MANUAL, target, bulletins, policy.priority_of(bulletins), slot.zones)
     known = ", ".join(sorted(schedule.bulletins) + [s.name for s in schedule.slots])
     raise OnAirError(i18n.tr("onair.unknown_target", target=target, known=known))
 
@@ -104,11 +106,19 @@ class Desk:
         now = self.clock.now()
         key = f"{request.kind.value}:{request.name}@{now.isoformat(timespec='milliseconds')}"
         title = request.bulletins[0].title if len(request.bulletins) == 1 else request.name
-        audio = self.renders.request(self.job(key, title, request.bulletins), deadline=now, urgent=True)
+        schedule = self.schedule()
+        relay, source = relays.relay_of(request.bulletins), None
+        if relay is not None:          # a relay now, for its duration: opened, aired once buffered
+            source, audio = relays.open_relay(schedule, relay)
+        else:
+            audio = self.renders.request(self.job(key, title, request.bulletins), deadline=now, urgent=True)
         entry = Entry(key=key, kind=request.kind, slot=request.name,
                       bulletins=tuple(b.id for b in request.bulletins), priority=request.priority,
                       scheduled=now, audio=audio, start_at=None, order=-1,
-                      texts=tuple(b.text or "" for b in request.bulletins))
+                      texts=tuple(b.text or "" for b in request.bulletins),
+                      sinks=routed_sinks(schedule.station, request.zones,
+                                         emergency=request.priority >= Priority.EMERGENCY),
+                      relay=source)
         log.warning("desk request %s queued at level %s", key, request.priority.label)
         return self.playout.push(entry)
 
@@ -120,6 +130,8 @@ class Desk:
             # an operator when the station has taken an edit.
             return {**self.playout.status(), "asrun": self.recorder.status(),
                     "schedule_version": self.schedule().version}
+        if cmd == "outputs":
+            return {"outputs": self.playout.outputs()}
         if cmd == "stop":
             stopped = self.playout.stop_current()
             if stopped is None:

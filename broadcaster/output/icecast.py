@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.output.sink import Sink
 from broadcaster.schedule.model import Station, StreamSettings
 from broadcaster.schedule.outputs import IcecastMount, is_icecast, parse_icecast
 
@@ -85,7 +86,7 @@ def encoder_command(stream: StreamSettings, rate: int = RATE) -> list[str]:
     return command + ["-flush_packets", "1", "pipe:1"]
 
 
-class IcecastSink:
+class IcecastSink(Sink):
     """One Icecast mount fed from the playout clock. `start()`, `write()` each block, `close()`."""
 
     def __init__(self, mount: IcecastMount, password: str, stream: StreamSettings, *, name: str | None = None,
@@ -353,13 +354,14 @@ def _mounts_on(host: str, port: int, timeout: float) -> dict[str, int] | None:
 
 def output_statuses(outputs: Sequence[str], zones: dict[str, str], live: dict[str, dict] | None,
                     timeout: float = 2.0) -> list[OutputStatus]:
-    """Every output and zone with its state: the daemon's word when it runs (`live`, keyed by the
-    output's spec or mount URL), listeners from each Icecast server's status JSON."""
+    """Every output and zone with its state: the daemon's word when it runs (`live`, keyed by sink
+    name: an output's URL, a zone's name), listeners from each Icecast server's status JSON."""
     servers: dict[tuple[str, int], dict[str, int] | None] = {}
     rows = []
-    named = [(spec, spec) for spec in outputs] + [(f"zone {zone}", url) for zone, url in zones.items()]
-    for name, spec in named:
-        said = (live or {}).get(spec)
+    # (shown name, where it goes, the daemon's sink name: the URL for an output, the zone's name)
+    named = [(spec, spec, spec) for spec in outputs] + [(f"zone {zone}", url, zone) for zone, url in zones.items()]
+    for name, spec, key in named:
+        said = (live or {}).get(key)
         listeners_now = None
         connected = said.get("connected") if said else None
         error = said.get("last_error") if said else None

@@ -266,6 +266,21 @@ class RelaySource:
     def ends_at(self) -> float | None:
         return None if self._started is None else self._started + self.duration
 
+    def over(self) -> bool:
+        """Its time has run out (`duration` after it went on air)."""
+        with self._lock:
+            if self._started is None:
+                return False
+            return self._position >= int(self.duration * self.rate) or self.clock() >= self._started + self.duration
+
+    def airing(self) -> "_Airing":
+        """A view of the relay for one airing: the output may close it; the relay keeps running.
+
+        An emergency cut ends an airing (the output closes what it played); the relay itself must
+        live on, so the next airing resumes live. Its owner closes it once it is over.
+        """
+        return _Airing(self)
+
     def close(self) -> None:
         self._closing.set()
         process = self._process
@@ -407,3 +422,17 @@ class RelaySource:
         if not got_audio:
             return False, i18n.tr("relay.never_connected", detail=stderr[-1] if stderr else "?")
         return True, stderr[-1] if stderr else i18n.tr("relay.ended")
+
+
+class _Airing:
+    """One airing of a relay, as a source: reads go to the relay, close() leaves it running."""
+
+    def __init__(self, relay: RelaySource) -> None:
+        self.relay = relay
+        self.rate = relay.rate
+
+    def read(self, frames: int) -> np.ndarray:
+        return self.relay.read(frames)
+
+    def close(self) -> None:
+        """The relay outlives its airings (see `RelaySource.airing`)."""

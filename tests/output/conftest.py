@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from broadcaster.wav import write as write_wav
-from tests.icecast import IcecastServer
 
 RATE = 48_000
 
@@ -35,14 +34,3 @@ def make_wav(tmp_path: Path):
         write_wav(path, samples, RATE)
         return path, samples
     return make
-
-
-@pytest.fixture
-def icecast():
-    """A real icecast2 on a free loopback port (tests/icecast.py), stopped by pid afterwards."""
-    server = IcecastServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
