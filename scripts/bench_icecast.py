@@ -4,6 +4,12 @@
 A real icecast2 on loopback (tests/icecast.py) and the station's `IcecastSink`, fed 0.1 s blocks
 in real time as the playout clock feeds it, with a 1 s tone every 3 s.
 
+0. The whole daemon (`--daemon`, the default run does it first): programmes (tone renders) and
+   relays (a live Icecast source) scheduled 4 s apart, aired through the sound card (a private
+   PulseAudio server, tests/pulseaudio.py) with the Icecast mount following. Start error at the
+   sound-card sink (PortAudio's DAC time - the scheduled second) and at 5 listeners (first heard -
+   the scheduled second), beside the naive relay: the stream opened at its second.
+
 1. Listener start error and spread: 10 real HTTP listeners on one mount. For each tone, the
    error is (heard - written) per listener; the spread is max - min across listeners.
    Baseline in the same run: the naive way to stream, `ffmpeg -re -i programme.wav ...
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +46,7 @@ from broadcaster.wav import write as write_wav  # noqa: E402
 from broadcaster.output.icecast import IcecastSink  # noqa: E402
 from broadcaster.schedule.model import StreamSettings  # noqa: E402
 from broadcaster.schedule.outputs import parse_icecast  # noqa: E402
-from tests.icecast import RATE, IcecastServer, Listener  # noqa: E402
+from tests.icecast import RATE, IcecastServer, Listener, ToneSource  # noqa: E402
 
 HERTZ = 660
 PERIOD = 3.0
@@ -189,6 +196,102 @@ def run_clients(count: int, target: str, seconds: float) -> int:
     return 0
 
 
+def measure_daemon(server: IcecastServer, starts: int, folder: Path) -> dict[str, list[float]]:
+    """Start errors (ms) of programmes and relays at the sound card sink and at Icecast listeners."""
+    import yaml
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.onair.daemon import Station
+    from broadcaster.schedule import load_schedule
+    from tests.onair.tones import tone_renderer
+    from tests.pulseaudio import PulseServer
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    pulse = PulseServer(folder / "pulse")
+    pulse.start()
+    pulse.activate()
+    relay_hz = [370 + 40 * i for i in range(starts)]
+    programme_hz = [1100 + 60 * i for i in range(starts)]
+    sources = [ToneSource(server, f"vov{i}.mp3", hz, -24.0).start() for i, hz in enumerate(relay_hz)]
+    first = datetime.now(tz).replace(microsecond=0) + timedelta(seconds=12)
+    kinds, slots, bulletins = {}, [], {}
+    for i in range(2 * starts):
+        when = first + timedelta(seconds=4 * i)
+        name = f"s{i:02d}"
+        if i % 2:
+            bulletins[name] = {"relay": f"http://127.0.0.1:{server.port}/vov{i // 2}.mp3", "duration": "3s"}
+            kinds[name] = ("relay", relay_hz[i // 2], when)
+        else:
+            bulletins[name] = {"text": f"1.5s {programme_hz[i // 2]}Hz"}
+            kinds[name] = ("programme", programme_hz[i // 2], when)
+        slots.append({"name": name, "at": when.strftime("%H:%M:%S"), "play": [name]})
+    (folder / "secrets.yaml").write_text(server.secrets_text(), encoding="utf-8")
+    (folder / "secrets.yaml").chmod(0o600)
+    document = {"station": {"name": "Bench", "state_dir": str(folder / "var"), "secrets": "secrets.yaml",
+                            "outputs": ["default", server.source_url("bench.mp3")]},
+                "bulletins": bulletins, "slots": slots}
+    (folder / "schedule.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    errors: dict[str, list[float]] = {"programme sink": [], "relay sink": []}
+
+    def aired(entry, report) -> None:
+        if report.started is not None and report.completed:
+            kind = kinds[entry.slot][0]
+            errors[f"{kind} sink"].append((report.started - entry.scheduled).total_seconds() * 1000)
+
+    station = Station(load_schedule(folder / "schedule.yaml"), renderer=tone_renderer, on_aired=aired, control=False)
+    station.start()
+    try:
+        server.wait_for_mounts("/bench.mp3")
+        ears = [Listener(f"{server.base}/bench.mp3", (first - datetime.now(tz)).total_seconds() + 8 * starts + 2).start()
+                for _ in range(5)]
+        for ear in ears:
+            ear.stop()
+    finally:
+        station.stop()
+        for source in sources:
+            source.kill()
+        pulse.stop()
+    errors.update({"programme listener": [], "relay listener": [], "programme spread": [], "relay spread": []})
+    for kind, hertz, when in kinds.values():
+        heard = []
+        for ear in ears:
+            start = max(0.0, when.timestamp() - ear.chunks[0][0] - 1.0)
+            offset = ear.onset(hertz, threshold=0.03, after=start)
+            if offset is not None:
+                heard.append(ear.heard(hertz, threshold=0.03, after=start))
+        if len(heard) == len(ears):
+            errors[f"{kind} listener"] += [(h - when.timestamp()) * 1000 for h in heard]
+            errors[f"{kind} spread"].append((max(heard) - min(heard)) * 1000)
+    return errors
+
+
+def naive_relay(server: IcecastServer, starts: int) -> list[float]:
+    """The naive relay: the stream opened at its second; ms until its first live audio."""
+    from broadcaster.output.relay import RelaySource
+
+    source = ToneSource(server, "naive-vov.mp3", 500, -24.0).start()
+    delays = []
+    try:
+        for _ in range(starts):
+            began = time.monotonic()
+            relay = RelaySource(f"http://127.0.0.1:{server.port}/naive-vov.mp3", 30.0).open()
+            while relay.report().relayed == 0 and time.monotonic() - began < 20:
+                relay.read(int(0.02 * RATE))
+                time.sleep(0.02)
+            delays.append((time.monotonic() - began) * 1000)
+            relay.close()
+    finally:
+        source.kill()
+    return delays
+
+
+def start_errors(name: str, errors: list[float]) -> str:
+    if not errors:
+        return f"{name:<26} nothing measured"
+    return (f"{name:<26} n={len(errors):3d}  median {statistics.median(errors):8.1f} ms  "
+            f"max {max(errors):8.1f} ms  min {min(errors):8.1f} ms")
+
+
 def describe(name: str, errors: list[float], spreads: list[float]) -> str:
     if not errors:
         return f"{name:<22} nothing heard"
@@ -201,6 +304,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tones", type=int, default=5)
     parser.add_argument("--cpu-seconds", type=float, default=8.0)
+    parser.add_argument("--starts", type=int, default=4, help="programmes and relays through the daemon")
     parser.add_argument("--clients", type=int, help=argparse.SUPPRESS)
     parser.add_argument("target", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,6 +315,13 @@ def main() -> int:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
+            if args.starts:
+                errors = measure_daemon(server, args.starts, Path(folder))
+                for name in ("programme sink", "programme listener", "relay sink", "relay listener"):
+                    print(start_errors(f"daemon {name}", errors[name]))
+                for name in ("programme spread", "relay spread"):
+                    print(start_errors(f"daemon {name} (5 ears)", errors[name]))
+                print(start_errors("naive relay (opened at its second)", naive_relay(server, args.starts)))
             print(describe("station IcecastSink", *measure_sink(server, args.tones)))
             print(describe("naive ffmpeg -re", *measure_naive(server, args.tones, Path(folder))))
         for clients in (0, 50, 200):
