@@ -120,6 +120,10 @@ class Playout:
 
     def close(self) -> None:
         """Release the output and the sinks (after `stop()` and after the renders are closed)."""
+        with self._cond:
+            waiting = [entry.relay for entry in self._queue.entries() if entry.relay is not None]
+        for relay in waiting:            # relays opened for the air that never came: stop pulling
+            relay.close()
         self.switch.close()
 
     # -- what the planner and the desk call ----------------------------------------------------
