@@ -112,7 +112,7 @@ def test_unrenderable_programme_is_spoken_straight_by_the_offline_voice(folder, 
 
 
 def test_broken_edit_keeps_the_last_good_schedule_then_the_fix_takes_over(folder, run_station, caplog):
-    caplog.set_level("INFO", logger="broadcaster.onair.daemon")
+    caplog.set_level("INFO", logger="broadcaster.onair")
     folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Cu", "at": clock_in(5), "play": ["a"]}])
     station = run_station(folder.load())
     good = folder.path.read_text(encoding="utf-8")
