@@ -9,6 +9,8 @@ before anything listens.
 from __future__ import annotations
 
 import logging
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -41,8 +43,17 @@ def first_admin_hint(state_dir: Path, schedule_path: Path) -> str | None:
             return None
     finally:
         accounts.close()
-    command = f"broadcaster user add admin --role quan-tri --schedule {schedule_path}"
+    command = f"{program()} user add admin --role quan-tri --schedule {shlex.quote(str(schedule_path.absolute()))}"
     return i18n.tr("desk.cli.first_admin", command=command)
+
+
+def program() -> str:
+    """How to run this very broadcaster from a shell: `broadcaster` when that is what PATH finds,
+    else the venv's script by its path (scripts/run does not put .venv/bin on PATH)."""
+    script = Path(sys.executable).parent / "broadcaster"
+    if shutil.which("broadcaster") == str(script):
+        return "broadcaster"
+    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m broadcaster"
 
 
 def is_loopback(host: str) -> bool:
