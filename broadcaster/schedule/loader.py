@@ -832,27 +832,35 @@ def estimated_seconds(slot: Slot, bulletins: dict[str, Bulletin]) -> float:
 
 
 def _warn_overlaps(reader: _Reader, slots: list[Slot], bulletins: dict[str, Bulletin]) -> None:
-    """Warn when two enabled slots would be on air at the same time on some day."""
+    """Warn when two enabled slots would be on air at the same time on some day.
+
+    Each slot's length is estimated once, and the year of days is searched only for pairs whose
+    times of day clash: with hundreds of slots the pairs are many and the days are the costly part.
+    """
     active = [s for s in slots if s.enabled]
+    lengths = [timedelta(seconds=estimated_seconds(s, bulletins)) for s in active]
     for i, first in enumerate(active):
-        for second in active[i + 1:]:
+        for j in range(i + 1, len(active)):
+            second = active[j]
+            clash = _clash_in_day(first, lengths[i], second, lengths[j])
+            if clash is None:
+                continue
             when = _first_common_day(first, second)
             if when is None:
                 continue
-            length = {s.name: timedelta(seconds=estimated_seconds(s, bulletins)) for s in (first, second)}
-            clash = None
-            for a in first.at:
-                for b in second.at:
-                    start_a, start_b = datetime.combine(when, a), datetime.combine(when, b)
-                    if start_a <= start_b < start_a + length[first.name] or \
-                            start_b <= start_a < start_b + length[second.name]:
-                        clash = max(start_a, start_b)
-                        break
-                if clash:
-                    break
-            if clash:
-                reader.report(second.location, "slot.overlap", severity=WARNING, first=first.name,
-                              second=second.name, when=clash.strftime("%Y-%m-%d %H:%M:%S"))
+            reader.report(second.location, "slot.overlap", severity=WARNING, first=first.name,
+                          second=second.name, when=datetime.combine(when, clash).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _clash_in_day(first: Slot, first_length: timedelta, second: Slot, second_length: timedelta) -> time | None:
+    """The first start time at which the two slots' airings would overlap on a day both air."""
+    day = date(2000, 1, 1)        # any day: only the times of day and the lengths matter here
+    for a in first.at:
+        for b in second.at:
+            start_a, start_b = datetime.combine(day, a), datetime.combine(day, b)
+            if start_a <= start_b < start_a + first_length or start_b <= start_a < start_b + second_length:
+                return max(start_a, start_b).time()
+    return None
 
 
 def _first_common_day(first: Slot, second: Slot) -> date | None:
