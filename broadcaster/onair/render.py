@@ -6,7 +6,7 @@ occurrence is rendered `station.prerender` ahead; a failed render is logged and 
 last try speaks with the offline engine only (eSpeak NG).
 
 Rendering runs in separate processes (`RenderWorker`), not threads: pydub/ffmpeg work in the
-daemon's own process raised APScheduler's start jitter from ~1 ms to 15-40 ms (REFERENCE.md).
+daemon's own process raised APScheduler's start jitter from ~1 ms to 15-40 ms (measured).
 Two workers: one works through the pre-render backlog, the other only takes urgent jobs
 (emergencies, desk replays, catch-up after a restart) so they never queue behind it.
 
