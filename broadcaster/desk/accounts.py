@@ -133,6 +133,39 @@ class Accounts:
         self._query("UPDATE users SET password = ? WHERE id = ?", (self._hasher.hash(password), user.id))
         self._query("DELETE FROM sessions WHERE user_id = ?", (user.id,))
 
+    def set_role(self, name: str, role: str) -> User:
+        """Change a user's role; the last admin cannot be demoted (no one could manage the desk)."""
+        if role not in ROLES:
+            raise DeskError(400, i18n.tr("desk.bad_role", role=role))
+        with self._lock:
+            user = self._locked_user(name)
+            if user.role == "quan-tri" and role != "quan-tri":
+                self._keep_an_admin(user)
+            self._db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user.id))
+        return User(user.id, user.name, role)
+
+    def delete(self, name: str) -> User:
+        """Remove a user with their sessions and API tokens; never the last admin."""
+        with self._lock:
+            user = self._locked_user(name)
+            if user.role == "quan-tri":
+                self._keep_an_admin(user)
+            self._db.execute("DELETE FROM users WHERE id = ?", (user.id,))   # sessions, tokens: cascade
+        return user
+
+    def _locked_user(self, name: str) -> User:
+        rows = self._db.execute("SELECT id, name, role FROM users WHERE name = ?", (name,)).fetchall()
+        if not rows:
+            raise DeskError(404, i18n.tr("desk.no_user", name=name))
+        return User(*rows[0])
+
+    def _keep_an_admin(self, user: User) -> None:
+        """Called with the lock held, so two requests cannot each remove one of the last two admins."""
+        admins = self._db.execute("SELECT COUNT(*) FROM users WHERE role = 'quan-tri' AND id != ?",
+                                  (user.id,)).fetchone()[0]
+        if not admins:
+            raise DeskError(409, i18n.tr("desk.last_admin", name=user.name))
+
     def _need(self, name: str) -> User:
         user = self.user(name)
         if user is None:
@@ -201,6 +234,19 @@ class Accounts:
         self._query("INSERT INTO tokens (user_id, hash, created) VALUES (?, ?, ?)",
                     (user.id, _hash(token), self._now_iso()))
         return token
+
+    def tokens(self, name: str) -> list[dict]:
+        """A user's API tokens: their number and when they were made (the tokens themselves are gone)."""
+        user = self._need(name)
+        rows = self._query("SELECT id, created FROM tokens WHERE user_id = ? ORDER BY id", (user.id,))
+        return [{"id": token_id, "created": created} for token_id, created in rows]
+
+    def revoke_token(self, name: str, token_id: int) -> None:
+        user = self._need(name)
+        with self._lock:
+            gone = self._db.execute("DELETE FROM tokens WHERE id = ? AND user_id = ?", (token_id, user.id)).rowcount
+        if not gone:
+            raise DeskError(404, i18n.tr("desk.not_found", kind="token", name=token_id))
 
     def token_user(self, token: str) -> User | None:
         rows = self._query("SELECT u.id, u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id "

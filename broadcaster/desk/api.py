@@ -199,25 +199,73 @@ def preview_file(request: Request, name: str, who: Principal = require("xem")):
     return FileResponse(desk_of(request).preview_file(name), media_type="audio/wav")
 
 
+@router.get("/station")
+def get_station(request: Request, who: Principal = require("quan-tri")):
+    """The `station:` block of schedule.yaml, with its ETag."""
+    item, version = desk_of(request).station()
+    return _tagged(item, version)
+
+
+@router.put("/station")
+def put_station(request: Request, body: dict = Body(...), who: Principal = require("quan-tri")):
+    """Replace the editable station settings (name, loudness, voicing, speech, programme, catch_up,
+    prerender, air_hours, relay_gap, relay_notice, stream); the others may only be sent unchanged."""
+    return _saved(desk_of(request).save_station(who.actor, body, _expected(request)))
+
+
 @router.get("/users")
 def users(request: Request, who: Principal = require("quan-tri")) -> list[dict]:
+    """Every account: name, role, when it was made and how many API tokens it has."""
     return desk_of(request).accounts.users()
+
+
+def _text(body: dict, key: str) -> str:
+    value = body.get(key)
+    return value if isinstance(value, str) else ""
 
 
 @router.post("/users", status_code=201)
 def add_user(request: Request, body: dict = Body(...), who: Principal = require("quan-tri")) -> dict:
-    accounts = desk_of(request).accounts
-    user = accounts.add(str(body.get("name") or ""), str(body.get("role") or ""), str(body.get("password") or ""))
-    accounts.audit(who.user.name, who.address, "user.add", user.name, "ok", user.role)
+    """Create an account `{"name", "role", "password"}` (password at least 8 characters)."""
+    user = desk_of(request).add_user(who.actor, _text(body, "name"), _text(body, "role"), _text(body, "password"))
     return {"name": user.name, "role": user.role}
+
+
+@router.put("/users/{name}/role")
+def set_role(request: Request, name: str, body: dict = Body(...), who: Principal = require("quan-tri")) -> dict:
+    """Change a role `{"role": "quan-tri"|"bien-tap"|"xem"}`; the last admin cannot be demoted (409)."""
+    user = desk_of(request).set_role(who.actor, name, _text(body, "role"))
+    return {"name": user.name, "role": user.role}
+
+
+@router.put("/users/{name}/password")
+def set_password(request: Request, name: str, body: dict = Body(...), who: Principal = require("quan-tri")) -> dict:
+    """Reset a password `{"password": ...}`; that user's open sessions end."""
+    desk_of(request).set_password(who.actor, name, _text(body, "password"))
+    return {"name": name}
+
+
+@router.delete("/users/{name}")
+def delete_user(request: Request, name: str, who: Principal = require("quan-tri")) -> dict:
+    """Remove an account with its sessions and API tokens; the last admin cannot be removed (409)."""
+    user = desk_of(request).delete_user(who.actor, name)
+    return {"name": user.name}
+
+
+@router.get("/users/{name}/tokens")
+def tokens(request: Request, name: str, who: Principal = require("xem")) -> list[dict]:
+    """A user's API tokens (number and creation time; the tokens themselves are not kept). Own or admin."""
+    return desk_of(request).tokens(who.actor, name)
 
 
 @router.post("/users/{name}/token", status_code=201)
 def new_token(request: Request, name: str, who: Principal = require("xem")) -> dict:
     """A new API token (shown once). Admins may make one for anyone, others only for themselves."""
-    if name != who.user.name and not who.user.may("quan-tri"):
-        raise DeskError(403, i18n.tr("desk.forbidden", role=who.user.role))
-    accounts = desk_of(request).accounts
-    token = accounts.new_token(name)
-    accounts.audit(who.user.name, who.address, "user.token", name, "ok")
-    return {"name": name, "token": token}
+    return {"name": name, "token": desk_of(request).new_token(who.actor, name)}
+
+
+@router.delete("/users/{name}/tokens/{token_id}")
+def revoke_token(request: Request, name: str, token_id: int, who: Principal = require("xem")) -> dict:
+    """Revoke one API token: scripts using it are refused from the next request. Own or admin."""
+    desk_of(request).revoke_token(who.actor, name, token_id)
+    return {"name": name, "revoked": token_id}

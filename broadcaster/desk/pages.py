@@ -332,16 +332,129 @@ def history_page(request: Request, who: Principal = require("xem", page=True), s
                   statuses=("played", "late", "missed", "failed", "interrupted", "playing"))
 
 
+# -- station settings (admins) ------------------------------------------------------------------
+# Each editable `station:` key the form shows, by group, with how its text is read: numbers accept a
+# decimal comma (0,6), lists are comma-separated. The default is shown as the field's placeholder.
+SETTINGS = (
+    ("general", (("name", "text"),)),
+    ("sound", (("loudness", "number"), ("voicing", "choice"))),
+    ("speech", (("speech.engines", "list"), ("speech.gtts_timeout", "number"), ("speech.gtts_retries", "number"),
+                ("speech.espeak_voice", "text"), ("speech.espeak_speed", "number"), ("speech.ahead", "number"))),
+    ("programme", (("programme.repeat_bridge", "text"), ("programme.pause_after_jingle", "number"),
+                   ("programme.pause_between_readings", "number"), ("programme.pause_between_bulletins", "number"),
+                   ("programme.pause_before_jingle", "number"))),
+    ("timing", (("catch_up", "number"), ("prerender", "number"), ("air_hours", "list"))),
+    ("relay", (("relay_gap", "number"), ("relay_notice", "long"))),
+    ("stream", (("stream.format", "choice"), ("stream.bitrate", "number"))),
+)
+
+
+def _setting_defaults() -> tuple[dict, dict]:
+    """Each field's default (its placeholder) and the choices of the choice fields."""
+    from broadcaster.constants import ENGINE_NAMES, VOICINGS
+    from broadcaster.schedule.model import ProgrammeSettings, SpeechSettings, Station, StreamSettings
+    from broadcaster.schedule.outputs import STREAM_FORMATS
+
+    defaults: dict[str, str] = {}
+    station = Station(name="", timezone=None, state_dir=None)
+    for key in ("loudness", "voicing", "relay_gap", "relay_notice"):
+        defaults[key] = str(getattr(station, key))
+    defaults.update(catch_up=str(int(station.catch_up.total_seconds() // 60)),
+                    prerender=str(int(station.prerender.total_seconds() // 60)), air_hours="05:00-21:30")
+    for group, settings in (("speech", SpeechSettings()), ("programme", ProgrammeSettings()),
+                            ("stream", StreamSettings())):
+        for key, value in vars(settings).items():
+            defaults[f"{group}.{key}"] = ", ".join(value) if isinstance(value, tuple) else str(value)
+    return defaults, {"voicing": VOICINGS, "stream.format": STREAM_FORMATS, "speech.engines": ENGINE_NAMES}
+
+
+def _number(text: str):
+    """A number typed by an officer (`-16`, `0,6`); anything else goes on as text for the loader to name."""
+    cleaned = text.strip().replace(",", ".")
+    for kind in (int, float):
+        try:
+            return kind(cleaned)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _station_fields(form) -> dict:
+    fields: dict = {}
+    for _, settings in SETTINGS:
+        for name, kind in settings:
+            raw = str(form.get(name) or "").replace("\r\n", "\n")
+            if kind == "list":
+                value = [v.strip() for v in re.split(r"[,;\n]+", raw) if v.strip()] or None
+            elif kind == "number":
+                value = _number(raw) if raw.strip() else None
+            else:
+                value = raw.strip() or None
+            group, _, key = name.rpartition(".")
+            if value is None:
+                continue
+            if group:
+                fields.setdefault(group, {})[key] = value
+            else:
+                fields[key] = value
+    return fields
+
+
+def _settings_page(request: Request, who: Principal, station: dict, version: str, code: int = 200, **extra):
+    from broadcaster.desk.store import STATION_FIXED
+
+    defaults, choices = _setting_defaults()
+    values = {}
+    for _, settings in SETTINGS:
+        for name, _kind in settings:
+            group, _, key = name.rpartition(".")
+            value = (station.get(group) or {}).get(key) if group else station.get(key)
+            if isinstance(value, dict):
+                value = None
+            values[name] = ", ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value)
+    fixed = [(key, station[key]) for key in STATION_FIXED if key in station]
+    return render(request, "settings.html", who, code, groups=SETTINGS, values=values, defaults=defaults,
+                  choices=choices, fixed=fixed, version=version, problems=extra.pop("problems", []),
+                  saved=request.query_params.get("saved"), **extra)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, who: Principal = require("quan-tri", page=True)):
+    station, version = desk_of(request).station()
+    return _settings_page(request, who, station, version)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(request: Request, who: Principal = require("quan-tri", page=True)):
+    form = await request.form()
+    desk = desk_of(request)
+    current, _ = desk.station()
+    fields = _station_fields(form)
+    version = str(form.get("version") or "")
+    try:
+        desk.save_station(who.actor, fields, version)
+    except DeskError as exc:
+        from broadcaster.desk.store import STATION_FIXED
+
+        shown = {k: v for k, v in current.items() if k in STATION_FIXED} | fields    # as the officer typed it
+        shown_version = version
+        if exc.status == 409:
+            shown, shown_version = desk.station()          # what is on disk now
+        return _settings_page(request, who, shown, shown_version, exc.status, problems=exc.problems,
+                              error=str(exc))
+    return RedirectResponse("/settings?saved=1", status_code=303)
+
+
 # -- users, audit trail, versions ---------------------------------------------------------------
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, who: Principal = require("xem", page=True)):
     return _admin(request, who)
 
 
-def _admin(request: Request, who: Principal, **extra):
+def _admin(request: Request, who: Principal, code: int = 200, **extra):
     desk = desk_of(request)
     _, version = desk.document()
-    return render(request, "admin.html", who, users=desk.accounts.users() if who.user.may("quan-tri") else [],
+    return render(request, "admin.html", who, code, deleted=request.query_params.get("deleted"), users=desk.accounts.users() if who.user.may("quan-tri") else [],
                   audit=desk.accounts.audit_trail(200) if who.user.may("quan-tri") else [],
                   versions=desk.versions()[:100], version=version, roles=ROLES, **extra)
 
@@ -349,22 +462,68 @@ def _admin(request: Request, who: Principal, **extra):
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(request: Request, who: Principal = require("quan-tri", page=True)):
     form = await request.form()
-    accounts = desk_of(request).accounts
-    user = accounts.add(str(form.get("name") or ""), str(form.get("role") or ""), str(form.get("password") or ""))
-    accounts.audit(who.user.name, who.address, "user.add", user.name, "ok", user.role)
-    return RedirectResponse("/admin", status_code=303)
+    name = str(form.get("name") or "").strip()
+    try:
+        desk_of(request).add_user(who.actor, name, str(form.get("role") or ""), str(form.get("password") or ""))
+    except DeskError as exc:
+        return _admin(request, who, code=exc.status, error=str(exc), new_name=name)
+    return RedirectResponse(f"/admin/users/{quote(name)}?done=add", status_code=303)
 
 
 @router.post("/admin/token", response_class=HTMLResponse)
 async def new_token(request: Request, who: Principal = require("xem", page=True)):
     form = await request.form()
     name = str(form.get("name") or who.user.name)
-    if name != who.user.name and not who.user.may("quan-tri"):
-        raise DeskError(403, i18n.tr("desk.forbidden", role=who.user.role))
-    accounts = desk_of(request).accounts
-    token = accounts.new_token(name)
-    accounts.audit(who.user.name, who.address, "user.token", name, "ok")
-    return _admin(request, who, token=token, token_user=name)
+    token = desk_of(request).new_token(who.actor, name)
+    return _user_page(request, who, name, token=token)
+
+
+# -- one user: role, password, API tokens, removal ---------------------------------------------
+def _user_page(request: Request, who: Principal, name: str, code: int = 200, **extra):
+    """The user's page; others than the user themself need the admin role (tokens are theirs)."""
+    desk = desk_of(request)
+    tokens = desk.tokens(who.actor, name)
+    user = desk.accounts.user(name)
+    return render(request, "user.html", who, code, user=user, tokens=tokens, roles=ROLES,
+                  done=request.query_params.get("done"), **extra)
+
+
+@router.get("/admin/users/{name}", response_class=HTMLResponse)
+def user_page(request: Request, name: str, who: Principal = require("xem", page=True)):
+    return _user_page(request, who, name)
+
+
+@router.post("/admin/users/{name}", response_class=HTMLResponse)
+async def change_user(request: Request, name: str, who: Principal = require("xem", page=True)):
+    """One form per change (`action`): role, password, revoke a token, delete. Role, password and
+    delete need the admin role; revoking is allowed on one's own tokens too."""
+    form = await request.form()
+    action = str(form.get("action") or "")
+    desk = desk_of(request)
+    try:
+        if action == "revoke":
+            token_id = str(form.get("token") or "")
+            desk.revoke_token(who.actor, name, int(token_id) if token_id.isdigit() else -1)
+        elif not who.user.may("quan-tri"):
+            desk.accounts.audit(who.user.name, who.address, f"user.{action}", name, "refused 403", who.user.role)
+            raise DeskError(403, i18n.tr("desk.forbidden", role=who.user.role))
+        elif action == "role":
+            desk.set_role(who.actor, name, str(form.get("role") or ""))
+        elif action == "password":
+            password = str(form.get("password") or "")
+            if password != str(form.get("password2") or ""):
+                raise DeskError(400, i18n.tr("desk.password_mismatch"))
+            desk.set_password(who.actor, name, password)
+        elif action == "delete":
+            desk.delete_user(who.actor, name)
+            return RedirectResponse(f"/admin?deleted={quote(name)}", status_code=303)
+        else:
+            raise DeskError(400, i18n.tr("desk.bad_body"))
+    except DeskError as exc:
+        if exc.status == 403 or desk.accounts.user(name) is None:
+            raise
+        return _user_page(request, who, name, exc.status, error=str(exc), field=action)
+    return RedirectResponse(f"/admin/users/{quote(name)}?done={quote(action)}", status_code=303)
 
 
 @router.post("/admin/restore", response_class=HTMLResponse)

@@ -188,6 +188,19 @@ class Desk:
         return self._change(actor, "slot.delete", name,
                             lambda: self.store.delete_slot(name, who=actor.user.name, expected=expected))
 
+    # -- station settings ----------------------------------------------------------------------
+    def station(self) -> tuple[dict, str]:
+        """The `station:` block as the file has it (JSON-ready) and the version to send back."""
+        document, version = self.document()
+        station = document.get("station")
+        if not isinstance(station, dict):
+            raise DeskError(409, i18n.tr("desk.file_broken", detail="station"))
+        return _jsonable(station), version
+
+    def save_station(self, actor: Actor, fields: dict, expected: str | None) -> Saved:
+        return self._change(actor, "station.edit", "station",
+                            lambda: self.store.save_station(fields, who=actor.user.name, expected=expected))
+
     # -- versions ------------------------------------------------------------------------------
     def versions(self) -> list[dict]:
         return [v.to_json() for v in self.store.versions()]
@@ -207,6 +220,50 @@ class Desk:
 
     def _audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
         self.accounts.audit(actor.user.name, actor.address, action, str(target), outcome, detail)
+
+    # -- accounts ------------------------------------------------------------------------------
+    def _account(self, actor: Actor, action: str, target: str, do, detail: str = ""):
+        """Run one account change, audited whether it is done or refused."""
+        try:
+            result = do()
+        except DeskError as exc:
+            self._audit(actor, action, target, f"refused {exc.status}", str(exc))
+            raise
+        self._audit(actor, action, target, "ok", detail)
+        return result
+
+    def _own_or_admin(self, actor: Actor, action: str, name: str) -> None:
+        """Anyone manages their own API tokens; only an admin those of others."""
+        if name != actor.user.name and not actor.user.may("quan-tri"):
+            self._audit(actor, action, name, "refused 403", actor.user.role)
+            raise DeskError(403, i18n.tr("desk.forbidden", role=actor.user.role))
+
+    def add_user(self, actor: Actor, name: str, role: str, password: str) -> User:
+        return self._account(actor, "user.add", name, lambda: self.accounts.add(name, role, password), role)
+
+    def set_role(self, actor: Actor, name: str, role: str) -> User:
+        return self._account(actor, "user.role", name, lambda: self.accounts.set_role(name, role), role)
+
+    def set_password(self, actor: Actor, name: str, password: str) -> None:
+        """A new password ends that user's open sessions (a reset after a lost phone logs it out)."""
+        self._account(actor, "user.passwd", name, lambda: self.accounts.set_password(name, password))
+
+    def delete_user(self, actor: Actor, name: str) -> User:
+        return self._account(actor, "user.delete", name, lambda: self.accounts.delete(name))
+
+    def tokens(self, actor: Actor, name: str) -> list[dict]:
+        self._own_or_admin(actor, "user.tokens", name)
+        return self.accounts.tokens(name)
+
+    def new_token(self, actor: Actor, name: str) -> str:
+        """A new API token, returned once: only its hash is kept."""
+        self._own_or_admin(actor, "user.token", name)
+        return self._account(actor, "user.token", name, lambda: self.accounts.new_token(name))
+
+    def revoke_token(self, actor: Actor, name: str, token_id: int) -> None:
+        self._own_or_admin(actor, "user.revoke", name)
+        self._account(actor, "user.revoke", name, lambda: self.accounts.revoke_token(name, token_id),
+                      f"token {token_id}")
 
     # -- the station ---------------------------------------------------------------------------
     def _control(self) -> Path:

@@ -44,7 +44,10 @@ from broadcaster import i18n
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.errors import BroadcasterError
 from broadcaster.schedule import Problem, check_schedule
-from broadcaster.schedule.loader import BULLETIN_ID, BULLETIN_KEYS, SLOT_KEYS
+from broadcaster.schedule.loader import (
+    BULLETIN_ID, BULLETIN_KEYS, PROGRAMME_KEYS, SLOT_KEYS, SPEECH_KEYS, STATION_KEYS,
+)
+from broadcaster.schedule.outputs import STREAM_KEYS
 
 HISTORY = "schedule-history"
 TEXT_FOLDER = "bulletins"
@@ -197,6 +200,83 @@ def _comparable(key: str, value: Any) -> Any:
     if key in ("from", "until"):
         return _plain(_as_date(value))
     return _plain(value)
+
+
+# `station:` keys the desk edits (admins only), and the sub-keys of those that are mappings. The
+# rest is the console's: state_dir holds the accounts, history, as-run log and control socket (a
+# move would cut the desk off its own accounts, and the daemon keeps the old one until restart);
+# timezone is read by the daemon's clock and scheduler only at start (a change would be half
+# applied); output(s), zones and secrets name devices, folders and Icecast mounts with their
+# passwords (a wrong device name passes validation and silences every loudspeaker at the next
+# restart; `file:` may name any folder); desk and metrics open network ports (binding beyond
+# loopback is the operator's explicit choice at the console); jingles and pronunciations name
+# files that are put in the station folder by hand.
+STATION_EDITABLE = ("name", "loudness", "voicing", "speech", "programme", "catch_up", "prerender",
+                    "air_hours", "relay_gap", "relay_notice", "stream")
+STATION_NESTED = {"speech": SPEECH_KEYS, "programme": PROGRAMME_KEYS, "stream": STREAM_KEYS}
+STATION_FIXED = tuple(k for k in STATION_KEYS if k not in STATION_EDITABLE)
+
+
+def _check_station_shape(fields: dict, current: dict) -> dict:
+    """The editable keys of a `station:` edit; a fixed key is refused unless it is sent unchanged."""
+    if not isinstance(fields, dict):
+        raise DeskError(400, i18n.tr("desk.bad_body"))
+    problems = []
+    edit = {}
+    for key, value in fields.items():
+        if key not in STATION_KEYS:
+            problems.append({"field": key, "message": i18n.tr("desk.unknown_field", key=key)})
+        elif key in STATION_FIXED:
+            if _plain(value) != _plain(current.get(key)):
+                problems.append({"field": key, "message": i18n.tr("desk.station_fixed", key=key)})
+        elif key in STATION_NESTED and value is not None:
+            if not isinstance(value, dict):
+                problems.append({"field": key, "message": i18n.tr("desk.bad_value", key=key)})
+                continue
+            for sub, item in value.items():
+                name = f"{key}.{sub}"
+                if sub not in STATION_NESTED[key]:
+                    problems.append({"field": name, "message": i18n.tr("desk.unknown_field", key=name)})
+                elif not all(isinstance(v, SCALAR_TYPES) for v in _items(item)):
+                    problems.append({"field": name, "message": i18n.tr("desk.bad_value", key=name)})
+            edit[key] = value
+        else:
+            if not all(isinstance(v, SCALAR_TYPES) for v in _items(value)):
+                problems.append({"field": key, "message": i18n.tr("desk.bad_value", key=key)})
+            edit[key] = value
+    if problems:
+        raise DeskError(422, problems[0]["message"], problems)
+    return edit
+
+
+def _station_value(key: str, value: Any) -> Any:
+    if key == "air_hours":
+        return _flow([DoubleQuotedScalarString(str(v).strip()) for v in _items(value)])
+    if isinstance(value, list):
+        return _flow(value)
+    return value
+
+
+def _deepest_last(target: CommentedMap, key: Any) -> tuple[CommentedMap, Any]:
+    """The mapping and key that end the value of `target[key]` (where ruamel hangs what follows)."""
+    while isinstance(target[key], CommentedMap) and len(target[key]):
+        target, key = target[key], next(reversed(target[key]))
+    return target, key
+
+
+def _append(target: CommentedMap, key: str, value: Any) -> None:
+    """Add `key` at the end of `target`, taking over the blank lines or comment that ruamel hung on
+    the previous last key, so they stay after the mapping instead of landing before the new key."""
+    last = next(reversed(target), None) if len(target) else None
+    target[key] = value
+    if last is None:
+        return
+    owner, owner_key = _deepest_last(target, last)
+    entry = owner.ca.items.get(owner_key)
+    if entry and len(entry) > 2 and entry[2] is not None:
+        heir, heir_key = _deepest_last(target, key)
+        heir.ca.items.setdefault(heir_key, [None, None, None, None])[2] = entry[2]
+        entry[2] = None
 
 
 def _check_shape(fields: dict, allowed: tuple[str, ...]) -> None:
@@ -383,6 +463,41 @@ class ScheduleStore:
             return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.slot_delete", name=name),
                                 focus=None)
 
+    def save_station(self, fields: dict, *, who: str, expected: str | None) -> Saved:
+        """Replace the editable `station:` settings (absent ones fall back to their defaults); the
+        fixed ones stay as the file has them. Nested mappings are edited in place, keeping comments."""
+        with self._editing():
+            yaml, document, raw = self.load()
+            self._expect(expected, document, raw, False)
+            station = document.get("station")
+            if not isinstance(station, CommentedMap):
+                raise DeskError(409, i18n.tr("desk.file_broken", detail="station"))
+            edit = _check_station_shape(fields, _plain(station))
+            for key in STATION_EDITABLE:
+                value = edit.get(key)
+                if key in STATION_NESTED and isinstance(value, dict):
+                    value = {k: v for k, v in value.items() if v is not None and v != []}
+                if value is None or value == {} or value == []:
+                    station.pop(key, None)
+                elif key in STATION_NESTED:
+                    ordered = {k: value[k] for k in STATION_NESTED[key] if k in value}
+                    nested = station.get(key)
+                    if isinstance(nested, CommentedMap):
+                        _update(nested, ordered, _station_value, keep=())
+                    else:
+                        nested = CommentedMap()
+                        _update(nested, ordered, _station_value, keep=())
+                        if key in station:
+                            station[key] = nested
+                        else:
+                            _append(station, key, nested)
+                elif key not in station:
+                    _append(station, key, _station_value(key, value))
+                elif _plain(station[key]) != _plain(value):
+                    station[key] = _station_value(key, value)
+            return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.station"),
+                                focus=("station",))
+
     # -- history ------------------------------------------------------------------------------
     def versions(self) -> list[Version]:
         found = []
@@ -551,7 +666,12 @@ def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str]]:
             return []
     if not isinstance(node, yaml_c.MappingNode):
         return []
-    return [(k.start_mark.line + 1, str(k.value)) for k, _ in node.value]
+    lines = []
+    for key, value in node.value:
+        lines.append((key.start_mark.line + 1, str(key.value)))
+        if isinstance(value, yaml_c.MappingNode):          # station.speech.gtts_timeout and the like
+            lines += [(k.start_mark.line + 1, f"{key.value}.{k.value}") for k, _ in value.value]
+    return lines
 
 
 def _replace(temporary: Path, target: Path) -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -65,3 +70,25 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return process_state(pid) not in ("Z", "gone")
+
+
+@contextmanager
+def serving(arguments: list[str], listen: str, log_path: Path, timeout: float = 40.0) -> Iterator[str]:
+    """Run a `broadcaster` command that serves the desk on `listen`; yields its base URL once it
+    answers, and stops it (SIGTERM, then kill) whatever happens."""
+    from broadcaster.desk.supervisor import answers
+
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "broadcaster", *arguments], stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: answers(listen) or process.poll() is not None, timeout=timeout)
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            yield f"http://{listen}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -5,9 +5,6 @@ meeting a hand edit, and restoring a version. Screenshots at 360 and 1280 px are
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +14,7 @@ import yaml
 from playwright.sync_api import sync_playwright   # a test extra: a broken install fails, never skips
 
 from broadcaster.desk.accounts import Accounts
-from broadcaster.desk.supervisor import answers
-from tests.desk.helpers import free_port, wait_until
+from tests.desk.helpers import free_port, serving
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -44,21 +40,8 @@ def on_air(station):
     accounts = Accounts(station.state)
     accounts.add("an", "quan-tri", "mat-khau-dai")
     accounts.close()
-    log = open(station.folder / "run.log", "wb")
-    daemon = subprocess.Popen([sys.executable, "-m", "broadcaster", "run", "--schedule", str(station.path)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: answers(listen) or daemon.poll() is not None, timeout=40)
-        assert daemon.poll() is None, (station.folder / "run.log").read_text()
-        yield f"http://{listen}"
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        log.close()
+    with serving(["run", "--schedule", str(station.path)], listen, station.folder / "run.log") as url:
+        yield url
 
 
 @pytest.fixture

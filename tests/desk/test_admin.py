@@ -1,0 +1,260 @@
+"""Admin pages and API through a real `broadcaster desk` server (uvicorn on a free loopback port):
+user management (create, role, password, delete, API tokens, the last admin kept) and the
+station settings (validated by the loader, round-trip, refused on a hand edit), each role's
+allowed and refused operations, CSRF, and the audit trail."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from broadcaster.desk.accounts import Accounts
+from tests.desk.conftest import PASSWORDS, USERS
+from tests.desk.helpers import free_port, serving
+
+RANK = {"xem": 1, "bien-tap": 2, "quan-tri": 3}
+
+
+@pytest.fixture
+def server(station):
+    """`broadcaster desk` alone (no daemon) for the station, with one user per role."""
+    accounts = Accounts(station.state)
+    for role, name in USERS.items():
+        accounts.add(name, role, PASSWORDS[role])
+    accounts.close()
+    listen = f"127.0.0.1:{free_port()}"
+    with serving(["desk", "--schedule", str(station.path), "--listen", listen], listen,
+                 station.folder / "desk.log", timeout=30) as url:
+        yield url
+
+
+def session(base: str, name: str, password: str) -> httpx.Client:
+    """A logged-in browser-like client: session cookie, and the CSRF token as the pages carry it."""
+    client = httpx.Client(base_url=base, timeout=20)
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login", data={"name": name, "password": password, "csrf": csrf})
+    assert response.status_code == 303, response.text
+    client.csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/bulletins").text).group(1)
+    client.headers["X-CSRF-Token"] = client.csrf
+    return client
+
+
+@pytest.fixture
+def clients(server):
+    made = {role: session(server, name, PASSWORDS[role]) for role, name in USERS.items()}
+    made["anon"] = httpx.Client(base_url=server, timeout=20)
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def audit(client) -> list[tuple]:
+    return [(a["user"], a["address"], a["action"], a["target"], a["outcome"])
+            for a in client.get("/api/audit", params={"limit": 500}).json()]
+
+
+def test_each_role_on_the_user_and_settings_operations(clients, server):
+    """Admin-only operations refused (403) to editors and viewers and allowed to the admin; anyone
+    manages their own API tokens; nobody anonymous does anything."""
+    admin = clients["quan-tri"]
+    for role in ("xem", "bien-tap", "quan-tri"):
+        client = clients[role]
+        me = USERS[role]
+        target = f"u-{role}"            # each role works on its own throw-away account
+        assert admin.post("/api/users", json={"name": target, "role": "xem", "password": "mat-khau-1"}).status_code == 201
+        token = admin.post(f"/api/users/{target}/token").json()["token"]
+        token_id = admin.get(f"/api/users/{target}/tokens").json()[-1]["id"]
+        station = admin.get("/api/station")
+        operations = [
+            ("GET", "/api/users", None, {}),
+            ("POST", "/api/users", {"name": f"n-{role}", "role": "xem", "password": "mat-khau-1"}, {}),
+            ("PUT", f"/api/users/{target}/role", {"role": "bien-tap"}, {}),
+            ("PUT", f"/api/users/{target}/password", {"password": "mat-khau-2"}, {}),
+            ("GET", f"/api/users/{target}/tokens", None, {}),
+            ("POST", f"/api/users/{target}/token", None, {}),
+            ("DELETE", f"/api/users/{target}/tokens/{token_id}", None, {}),
+            ("GET", "/api/station", None, {}),
+            ("PUT", "/api/station", {**station.json(), "loudness": -15}, {"If-Match": station.headers["etag"]}),
+            ("DELETE", f"/api/users/{target}", None, {}),
+        ]
+        for method, path, body, headers in operations:
+            response = client.request(method, path, json=body, headers=headers)
+            if role == "quan-tri":
+                assert response.status_code in (200, 201), (role, method, path, response.text)
+            else:
+                assert response.status_code == 403, (role, method, path, response.text)
+            assert clients["anon"].request(method, path, json=body).status_code == 401, path
+        if role != "quan-tri":
+            # the token made above still works (nothing was revoked), and one's own tokens are one's own
+            assert httpx.get(f"{server}/api/status", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            mine = client.post(f"/api/users/{me}/token")
+            assert mine.status_code == 201 and mine.json()["token"].startswith("bdk_")
+            listed = client.get(f"/api/users/{me}/tokens").json()
+            assert [t["id"] for t in listed] and "token" not in listed[0] and "hash" not in listed[0]
+            assert client.delete(f"/api/users/{me}/tokens/{listed[-1]['id']}").status_code == 200
+            bearer = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {mine.json()['token']}"})
+            assert bearer.get("/api/status").status_code == 401            # revoked at once
+            bearer.close()
+            admin.delete(f"/api/users/{target}")
+    # pages: the admin's pages refused to the others, shown to the admin
+    for role in ("xem", "bien-tap"):
+        assert clients[role].get("/settings").status_code == 403
+        assert clients[role].get("/admin/users/an").status_code == 403
+        assert clients[role].get(f"/admin/users/{USERS[role]}").status_code == 200      # own tokens
+        assert "/settings" not in clients[role].get("/admin").text
+    assert clients["quan-tri"].get("/settings").status_code == 200
+
+
+def test_the_last_admin_stays_and_every_change_is_audited(clients, station):
+    admin = clients["quan-tri"]
+    refused = admin.put("/api/users/an/role", json={"role": "bien-tap"})
+    assert refused.status_code == 409 and "cuối cùng" in refused.json()["error"]
+    assert admin.delete("/api/users/an").status_code == 409
+    assert admin.post("/api/users", json={"name": "dao", "role": "quan-tri", "password": "mat-khau-3"}).status_code == 201
+    assert admin.put("/api/users/dao/role", json={"role": "xem"}).status_code == 200
+    assert admin.put("/api/users/an/role", json={"role": "xem"}).status_code == 409     # dao is no admin now
+    assert admin.put("/api/users/dao/role", json={"role": "sep"}).status_code == 400
+    assert admin.post("/api/users", json={"name": "<b>x</b>", "role": "xem", "password": "mat-khau-3"}).status_code == 400
+    assert admin.put("/api/users/dao/password", json={"password": "ngan"}).status_code == 400
+    assert admin.delete("/api/users/khong-co").status_code == 404
+    rows = audit(admin)
+    for expected in [("an", "127.0.0.1", "user.role", "an", "refused 409"),
+                     ("an", "127.0.0.1", "user.delete", "an", "refused 409"),
+                     ("an", "127.0.0.1", "user.add", "dao", "ok"),
+                     ("an", "127.0.0.1", "user.role", "dao", "ok"),
+                     ("an", "127.0.0.1", "user.role", "dao", "refused 400"),
+                     ("an", "127.0.0.1", "user.add", "<b>x</b>", "refused 400"),
+                     ("an", "127.0.0.1", "user.passwd", "dao", "refused 400"),
+                     ("an", "127.0.0.1", "user.delete", "khong-co", "refused 404")]:
+        assert expected in rows, expected
+    # refusals by role are audited too
+    assert clients["bien-tap"].delete("/api/users/dao").status_code == 403
+    assert ("binh", "127.0.0.1", "DELETE", "/api/users/dao", "refused 403") in audit(admin)
+    # the audit trail page shows the refused markup as text
+    page = admin.get("/admin").text
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+def test_password_reset_and_delete_end_sessions_and_tokens(clients, server):
+    admin, editor = clients["quan-tri"], clients["bien-tap"]
+    token = editor.post("/api/users/binh/token").json()["token"]
+    bearer = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"})
+    assert editor.get("/api/status").status_code == 200
+    # the page form: CSRF first, then the new password twice
+    form = {"action": "password", "password": "mat-khau-moi", "password2": "mat-khau-moi"}
+    admin.headers.pop("X-CSRF-Token")
+    assert admin.post("/admin/users/binh", data=form).status_code == 403
+    assert admin.post("/admin/users/binh", data={**form, "csrf": "sai"}).status_code == 403
+    mismatch = admin.post("/admin/users/binh", data={**form, "password2": "khac-nhau-1", "csrf": admin.csrf})
+    assert mismatch.status_code == 400 and "không khớp" in mismatch.text
+    done = admin.post("/admin/users/binh", data={**form, "csrf": admin.csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/users/binh?done=password"
+    assert editor.get("/api/status").status_code == 401            # the old session ended
+    assert bearer.get("/api/status").status_code == 200           # tokens are not passwords
+    again = session(server, "binh", "mat-khau-moi")
+    # delete through the page: the user's sessions and tokens go with them
+    assert admin.post("/admin/users/binh", data={"action": "delete", "csrf": admin.csrf}).status_code == 303
+    assert again.get("/api/status").status_code == 401
+    assert bearer.get("/api/status").status_code == 401
+    assert "binh" not in [u["name"] for u in admin.get("/api/users").json()]
+    # demote the last admin through the page: refused beside the role field
+    page = admin.post("/admin/users/an", data={"action": "role", "role": "xem", "csrf": admin.csrf})
+    assert page.status_code == 409 and '<div class="problem">' in page.text
+    assert next(u["role"] for u in admin.get("/api/users").json() if u["name"] == "an") == "quan-tri"
+    # a token made on the page is shown once, and listed (by number only) afterwards
+    shown = admin.post("/admin/token", data={"name": "chi", "csrf": admin.csrf})
+    made = re.search(r'<code id="token">(bdk_[^<]+)</code>', shown.text).group(1)
+    listing = admin.get("/admin/users/chi").text
+    assert made not in listing and 'id="tokens"' in listing
+    again.close()
+    bearer.close()
+
+
+SETTINGS_SCHEDULE = """\
+# Đài thử: cài đặt viết tay
+station:
+  name: Đài thử          # tên
+  timezone: Asia/Ho_Chi_Minh
+  state_dir: {state}
+  speech:
+    engines: [espeak-ng]   # chỉ giọng máy
+    espeak_speed: 125
+
+  # chương trình
+  programme:
+    pause_after_jingle: 0.6
+
+bulletins:
+  chao:
+    text: Xin chào bà con.
+
+slots:
+  - name: Sáng
+    at: "06:00"
+    play: [chao]
+"""
+
+
+def test_station_settings_round_trip_validate_and_refuse_a_hand_edit(clients, station):
+    station.path.write_text(SETTINGS_SCHEDULE.format(state=station.state), encoding="utf-8")
+    original = station.path.read_text(encoding="utf-8")
+    admin = clients["quan-tri"]
+    read = admin.get("/api/station")
+    assert read.json() == {"name": "Đài thử", "timezone": "Asia/Ho_Chi_Minh", "state_dir": str(station.state),
+                           "speech": {"engines": ["espeak-ng"], "espeak_speed": 125},
+                           "programme": {"pause_after_jingle": 0.6}}
+    etag = read.headers["etag"]
+    assert admin.put("/api/station", json=read.json()).status_code == 428
+    # unchanged: not one byte moves (a history entry is still made: the admin pressed save)
+    assert admin.put("/api/station", json=read.json(), headers={"If-Match": etag}).status_code == 200
+    assert station.path.read_text(encoding="utf-8") == original
+    # an edit: only the edited lines change, comments and blank lines stay
+    body = {**read.json(), "name": "Đài xã Tân Lập", "loudness": -14,
+            "speech": {"engines": ["espeak-ng"], "espeak_speed": 120}, "air_hours": ["05:00-21:30"]}
+    saved = admin.put("/api/station", json=body, headers={"If-Match": etag})
+    assert saved.status_code == 200, saved.text
+    assert station.path.read_text(encoding="utf-8") == original.replace(
+        "  name: Đài thử          # tên", "  name: Đài xã Tân Lập   # tên").replace(
+        "espeak_speed: 125\n", "espeak_speed: 120\n").replace(
+        "    pause_after_jingle: 0.6\n", '    pause_after_jingle: 0.6\n  loudness: -14\n  air_hours: ["05:00-21:30"]\n')
+    etag = saved.headers["etag"]
+    # invalid values: refused with the loader's problems at their fields, file untouched
+    before = station.path.read_bytes()
+    bad = admin.put("/api/station", headers={"If-Match": etag}, json={
+        **body, "loudness": 3, "speech": {"engines": ["espeak-ng"], "espeak_speed": "nhanh"},
+        "air_hours": ["21:30-05:00"], "stream": {"format": "wav"}})
+    assert bad.status_code == 422
+    assert [(p["field"], p["key"]) for p in bad.json()["problems"]] == [      # in file order
+        ("speech.espeak_speed", "type.integer"), ("loudness", "number.range"), ("air_hours", "air_hours.invalid"),
+        ("stream.format", "choice.invalid")]
+    # keys kept for the station PC: refused unless sent unchanged; unknown keys refused
+    for key, value in (("state_dir", "/tmp/khac"), ("timezone", "Europe/Paris"), ("desk", {"listen": "0.0.0.0:80"}),
+                       ("outputs", ["file:/etc"]), ("bogus", 1)):
+        refused = admin.put("/api/station", json={**body, key: value}, headers={"If-Match": etag})
+        assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == key, key
+    assert station.path.read_bytes() == before
+    # a hand edit since the read: refused, nothing overwritten
+    station.path.write_text(station.path.read_text(encoding="utf-8") + "# sửa tay\n", encoding="utf-8")
+    stale = admin.put("/api/station", json={**body, "name": "Ghi đè"}, headers={"If-Match": etag})
+    assert stale.status_code == 409 and station.path.read_text(encoding="utf-8").endswith("# sửa tay\n")
+    # the page: problems beside their fields, a stale save shows what is on disk now
+    page = admin.get("/settings").text
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    form = {"csrf": admin.csrf, "version": version, "name": "Đài xã Tân Lập", "loudness": "-3,5",
+            "speech.engines": "espeak-ng", "speech.espeak_speed": "120", "programme.pause_after_jingle": "0,6",
+            "air_hours": "05:00-21:30"}
+    refused = admin.post("/settings", data=form)
+    assert refused.status_code == 422
+    assert re.search(r'id="f-loudness"[^>]*>\s*<small class="hint">[^<]*</small>\s*<div class="problem">'
+                     r"[^<]*-40[^<]*-5", refused.text), refused.text
+    assert admin.post("/settings", data={**form, "loudness": "-13"}).status_code == 303
+    assert "loudness: -13\n" in station.path.read_text(encoding="utf-8")
+    stale_page = admin.post("/settings", data={**form, "name": "Cũ", "loudness": "-13"})      # the version moved
+    assert stale_page.status_code == 409 and 'name="name" id="f-name" value="Đài xã Tân Lập"' in stale_page.text
+    versions = admin.get("/api/versions").json()
+    assert versions[0]["who"] == "an" and versions[0]["what"] == "sửa cài đặt đài"
+    assert ("an", "127.0.0.1", "station.edit", "station", "refused 409") in audit(admin)
+    assert ("an", "127.0.0.1", "station.edit", "station", "ok") in audit(admin)
