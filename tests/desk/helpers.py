@@ -86,9 +86,14 @@ def serving(arguments: list[str], listen: str, log_path: Path, timeout: float = 
             assert process.poll() is None, log_path.read_text(errors="replace")
             yield f"http://{listen}"
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, and kill after 10 s if it has not ended."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -18,7 +18,7 @@ import yaml
 
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.desk.supervisor import answers
-from tests.desk.helpers import alive, desk_child, free_port, wait_until
+from tests.desk.helpers import alive, desk_child, free_port, stop, wait_until
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -77,12 +77,7 @@ def test_daemon_airs_on_time_while_the_desk_is_flooded_stopped_and_killed(statio
         assert desk_child(daemon.pid) not in (None, desk)
     finally:
         stop_flood.set()
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop(daemon)
         log.close()
     assert desk_child(daemon.pid) is None
 
