@@ -24,8 +24,10 @@ from broadcaster.desk.store import DeskError
 router = APIRouter(include_in_schema=False)
 WEEKDAYS = ("t2", "t3", "t4", "t5", "t6", "t7", "cn")
 SPLIT = re.compile(r"[,;\s]+")
-BULLETIN_FORM = ("id", "title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro")
-SLOT_FORM = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play")
+BULLETIN_FORM = ("id", "title", "text", "text_file", "audio", "priority", "repeat", "intro", "outro", "relay",
+                 "duration")
+SLOT_FORM = ("name", "at", "days", "dates", "from", "until", "except", "enabled", "play", "zones", "lunar",
+             "lunar_months")
 
 
 def render(request: Request, template: str, principal: Principal | None, code: int = 200, **context):
@@ -131,10 +133,13 @@ def bulletin_page(request: Request, bulletin_id: str, who: Principal = require("
 def _bulletin_fields(form, original: dict) -> dict:
     fields = {"id": str(form.get("id") or "").strip(), "title": str(form.get("title") or "").strip() or None}
     text = str(form.get("text") or "").replace("\r\n", "\n")
+    relay = str(form.get("relay") or "").strip()
     if text.strip():
         fields["text"] = text
-    elif original.get("audio"):
+    elif original.get("audio") and not relay:
         fields["audio"] = original["audio"]
+    fields["relay"] = relay or None
+    fields["duration"] = str(form.get("duration") or "").strip() or None
     fields["priority"] = _unless_default(original, "priority", str(form.get("priority") or "normal"), "normal")
     repeat = str(form.get("repeat") or "1").strip()
     repeat_value = int(repeat) if repeat.isdigit() else repeat
@@ -223,11 +228,31 @@ def slots_page(request: Request, who: Principal = require("xem", page=True)):
     return render(request, "slots.html", who, slots=items)
 
 
+def _zones(request: Request) -> list[str]:
+    """The hamlet zones `station.zones` declares, as the file names them (valid or not yet)."""
+    document, _ = desk_of(request).document()
+    station = document.get("station") if isinstance(document, dict) else None
+    zones = station.get("zones") if isinstance(station, dict) else None
+    return [str(z) for z in zones] if isinstance(zones, dict) else []
+
+
 def _slot_form(request: Request, who, slot: dict, version: str, create: bool, code: int = 200, **extra):
     bulletins, _ = desk_of(request).bulletins()
     return render(request, "slot.html", who, code, slot=slot, version=version, create=create,
-                  weekdays=WEEKDAYS, bulletin_ids=[b["id"] for b in bulletins], problems=extra.pop("problems", []),
-                  **extra)
+                  weekdays=WEEKDAYS, bulletin_ids=[b["id"] for b in bulletins], zones=_zones(request),
+                  problems=extra.pop("problems", []), **extra)
+
+
+def _numbers(value: str) -> list:
+    """`1, 15` -> [1, 15]; what is not a whole number stays text, for the loader to name."""
+    return [int(v) if v.isdigit() else v for v in _list(value)]
+
+
+def _as_written(original, chosen: list) -> list:
+    """The file's own list when the form chose the same items, so an untouched field keeps its bytes."""
+    if isinstance(original, list) and sorted(map(str, original)) == sorted(map(str, chosen)):
+        return list(original)
+    return chosen
 
 
 @router.get("/slots/new", response_class=HTMLResponse)
@@ -257,6 +282,9 @@ def _slot_fields(form, original: dict) -> dict:
         "except": _list(str(form.get("except") or "")) or None,
         "enabled": _unless_default(original, "enabled", bool(form.get("enabled")), True),
         "play": [str(v) for v in form.getlist("play") if str(v).strip()] or _list(str(form.get("play_text") or "")),
+        "zones": _as_written(original.get("zones"), [str(v) for v in form.getlist("zones") if str(v).strip()]) or None,
+        "lunar": _numbers(str(form.get("lunar") or "")) or None,
+        "lunar_months": _numbers(str(form.get("lunar_months") or "")) or None,
     }
     return _keep_unshown(original, {k: v for k, v in fields.items() if v is not None}, SLOT_FORM)
 

@@ -188,14 +188,14 @@ def _slot_value(key: str, value: Any) -> Any:
         return _flow([_as_date(v) for v in _items(value)])
     if key in ("from", "until"):
         return _as_date(value)
-    if key in ("days", "play"):
+    if key in ("days", "play", "zones", "lunar", "lunar_months"):
         return _flow(_items(value))
     return value
 
 
 def _comparable(key: str, value: Any) -> Any:
     """The value as the loader would read it, so an unchanged field keeps its bytes."""
-    if key in ("dates", "except", "days", "play", "at") and isinstance(value, list):
+    if key in ("dates", "except", "days", "play", "at", "zones", "lunar", "lunar_months") and isinstance(value, list):
         return [_plain(_as_date(v)) if key in ("dates", "except") else _plain(v) for v in value]
     if key in ("from", "until"):
         return _plain(_as_date(value))
@@ -385,19 +385,21 @@ class ScheduleStore:
                 entry = bulletins[bulletin_id] = CommentedMap()
             texts: dict[str, str] = {}
             text = fields.pop("text", None)
+            other_source = fields.get("audio") is not None or fields.get("relay") is not None
             if text is not None:
-                if isinstance(entry.get("text_file"), str) and "audio" not in fields:
+                if isinstance(entry.get("text_file"), str) and not other_source:
                     texts[str(entry["text_file"])] = text
                     fields["text_file"] = entry["text_file"]
-                elif "text" in entry and "audio" not in fields:
+                elif "text" in entry and not other_source:
                     fields["text"] = LiteralScalarString(text) if "\n" in text.strip() else text
                 else:
                     relative = f"{TEXT_FOLDER}/{bulletin_id}.txt"
                     texts[relative] = text
                     fields["text_file"] = relative
-            elif "audio" not in fields and "text_file" not in fields:
-                for source in ("text", "text_file", "audio"):     # a title-only edit keeps the source
-                    if source in entry:
+            elif not other_source and "text_file" not in fields:
+                # A title-only edit keeps the source (a relay with its duration).
+                for source in ("text", "text_file", "audio", "relay", "duration"):
+                    if source in entry and fields.get(source) is None:
                         fields[source] = entry[source]
             _update(entry, fields, lambda _k, v: v, keep=())
             what = i18n.tr("desk.what.bulletin_new" if create else "desk.what.bulletin_edit", name=bulletin_id)
@@ -607,7 +609,9 @@ class ScheduleStore:
             shown = path.relative_to(self.folder).as_posix()
         except ValueError:
             shown = str(path)
-        if path == self.path:
+        if problem.key == "relay.no_duration" and focus and focus[0] == "bulletins":
+            field = "duration"              # reported at the bulletin's id, but the missing field is clear
+        elif path == self.path:
             field = next((key for line, key in reversed(fields) if line <= problem.line), None)
         else:
             field = "text" if focus and focus[0] == "bulletins" else None
@@ -648,7 +652,7 @@ def _swap_text_files(document: Any, swap: dict[str, str]) -> dict[str, str]:
     return undo
 
 
-def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str]]:
+def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str | None]]:
     """(first line, key) of each key of the edited bulletin or slot, in file order, so a problem's
     line tells which field it belongs to. libyaml's composer: fast even on a large schedule."""
     if focus is None:
@@ -666,11 +670,14 @@ def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str]]:
             return []
     if not isinstance(node, yaml_c.MappingNode):
         return []
-    lines = []
+    lines: list[tuple[int, str | None]] = []
     for key, value in node.value:
         lines.append((key.start_mark.line + 1, str(key.value)))
         if isinstance(value, yaml_c.MappingNode):          # station.speech.gtts_timeout and the like
             lines += [(k.start_mark.line + 1, f"{key.value}.{k.value}") for k, _ in value.value]
+    if node.value:          # past the item's last value: a problem elsewhere in the file is no field's
+        end = node.value[-1][1].end_mark
+        lines.append((end.line + (1 if end.column == 0 else 2), None))
     return lines
 
 

@@ -258,3 +258,104 @@ def test_station_settings_round_trip_validate_and_refuse_a_hand_edit(clients, st
     assert versions[0]["who"] == "an" and versions[0]["what"] == "sửa cài đặt đài"
     assert ("an", "127.0.0.1", "station.edit", "station", "refused 409") in audit(admin)
     assert ("an", "127.0.0.1", "station.edit", "station", "ok") in audit(admin)
+
+
+ZONES_SCHEDULE = """\
+station:
+  name: Đài thử
+  state_dir: {state}
+  zones:
+    thon-1: icecast://source@127.0.0.1:8000/thon1
+    thon-2: icecast://source@127.0.0.1:8000/thon2
+  secrets: secrets.yaml
+
+bulletins:
+  chao:
+    text: Xin chào bà con.
+  tiep-song:                # đài tỉnh
+    relay: https://example.org/live.m3u8
+    duration: 30m
+
+slots:
+  - name: Rằm
+    at: "19:00"
+    lunar: [1, 15]          # mùng một và rằm
+    zones: [thon-1]
+    play: [chao]
+"""
+
+
+def beside(html: str, anchor: str) -> list[str]:
+    """The problems shown right after `anchor` (a field), before the next field begins."""
+    rest = html[html.index(anchor):]
+    end = min((i for i in (rest.find("<label", 1), rest.find("<fieldset", 1), rest.find("<details", 1)) if i > 0),
+              default=len(rest))
+    return re.findall(r'<div class="problem">([^<]*)', rest[:end])
+
+
+def slot_form(client, name: str, **changes) -> dict:
+    """What the slot page's form sends for slot `name` when the officer changes only `changes`."""
+    page = client.get("/slots/edit", params={"name": name}).text
+    form = {"csrf": client.csrf, "create": "0", "original_name": name, "name": name, "enabled": "1",
+            "version": re.search(r'name="version" value="([^"]+)"', page).group(1),
+            "play": re.findall(r'<input type="hidden" name="play" value="([^"]+)">', page),
+            "zones": re.findall(r'name="zones" value="([^"]+)" checked', page)}
+    for key in ("at", "dates", "from", "until", "except", "lunar", "lunar_months"):
+        form[key] = re.search(rf'<input name="{key}" value="([^"]*)"', page).group(1)
+    form.update(changes)
+    return form
+
+
+def test_slot_zones_lunar_days_and_a_relay_bulletin_on_the_forms(clients, station):
+    (station.folder / "secrets.yaml").write_text("passwords:\n  source@127.0.0.1:8000: mat-khau-nguon\n")
+    (station.folder / "secrets.yaml").chmod(0o600)
+    station.path.write_text(ZONES_SCHEDULE.format(state=station.state), encoding="utf-8")
+    original = station.path.read_text(encoding="utf-8")
+    editor = clients["bien-tap"]
+    page = editor.get("/slots/edit", params={"name": "Rằm"}).text
+    assert re.findall(r'name="zones" value="([^"]+)"', page) == ["thon-1", "thon-2"]
+    assert 'name="lunar" value="1, 15"' in page
+    # untouched: not one byte moves
+    assert editor.post("/slots/save", data=slot_form(editor, "Rằm")).status_code == 303
+    assert station.path.read_text(encoding="utf-8") == original
+    # problems beside their fields: lunar day 35, months without... days beside lunar, an unknown zone
+    refused = editor.post("/slots/save", data=slot_form(editor, "Rằm", lunar="1, 35", lunar_months="13",
+                                                        day_t2="1", zones=["thon-1", "thon-9"]))
+    assert refused.status_code == 422
+    html = refused.text
+    assert len(re.findall(r'<div class="problem">', html)) == 4, html
+    assert "&#39;lunar&#39;" in beside(html, 'name="day_cn"')[0]          # days and lunar do not mix
+    assert "35" in beside(html, 'name="lunar" value="1, 35"')[0]
+    assert "13" in beside(html, 'name="lunar_months" value="13"')[0]
+    assert "thon-9" in beside(html, 'name="zones" value="thon-9"')[0]
+    api = editor.post("/api/slots", json={"name": "X", "at": "07:00", "lunar": [35], "lunar_months": [13],
+                                          "zones": ["thon-9"], "play": ["chao"]})
+    assert [(p["field"], p["key"]) for p in api.json()["problems"]] == [         # in schedule.yaml's key order
+        ("zones", "slot.unknown_zone"), ("lunar", "number.range"), ("lunar_months", "number.range")]
+    assert station.path.read_text(encoding="utf-8") == original
+    # a change: both zones, lunar months narrowed
+    saved = editor.post("/slots/save", data=slot_form(editor, "Rằm", lunar_months="1, 7", zones=["thon-1", "thon-2"]))
+    assert saved.status_code == 303, saved.text
+    assert station.path.read_text(encoding="utf-8") == original.replace(
+        "    zones: [thon-1]\n", "    zones: [thon-1, thon-2]\n").replace(
+        "    play: [chao]\n", "    play: [chao]\n    lunar_months: [1, 7]\n")
+    # the relay bulletin: its fields on the form, a bad duration beside its field, a good one saved
+    page = editor.get("/bulletins/tiep-song").text
+    assert 'name="relay" value="https://example.org/live.m3u8"' in page and 'name="duration" value="30m"' in page
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    form = {"csrf": editor.csrf, "version": version, "create": "0", "original_id": "tiep-song", "id": "tiep-song",
+            "title": "", "text": "", "priority": "normal", "repeat": "1", "intro": "", "outro": "",
+            "relay": "https://example.org/live.m3u8", "duration": "nửa giờ"}
+    refused = editor.post("/bulletins/save", data=form)
+    assert refused.status_code == 422
+    assert "nửa giờ" in beside(refused.text, 'name="duration"')[0]
+    missing = editor.post("/bulletins/save", data={**form, "duration": ""})
+    assert missing.status_code == 422 and beside(missing.text, 'name="duration"')
+    assert editor.post("/bulletins/save", data={**form, "duration": "1h30m"}).status_code == 303
+    assert "    duration: 1h30m\n" in station.path.read_text(encoding="utf-8")
+    # a new relay bulletin through the form
+    new = {**form, "create": "1", "original_id": "", "id": "tinh", "version": "", "duration": "45m",
+           "relay": "icecast://127.0.0.1:8000/tinh"}
+    assert editor.post("/bulletins/save", data=new).status_code == 303
+    assert editor.get("/api/bulletins/tinh").json() == {"id": "tinh", "relay": "icecast://127.0.0.1:8000/tinh",
+                                                        "duration": "45m"}

@@ -153,3 +153,133 @@ def test_officer_day_in_the_browser(station, on_air, browser):
     assert "Thử e2e" not in station.path.read_text(encoding="utf-8")
     shoot(page, "06-phien-ban")
     page.close()
+
+
+ADMIN_SCHEDULE = {
+    "station": {"name": "Đài thử", "loudness": -16},
+    "bulletins": {b: {"title": b, "text": f"Bản tin {b}."} for b in ("tin-a", "tin-b", "tin-c")},
+    "slots": [{"name": "Sáng", "at": "06:00", "days": ["t2"], "play": ["tin-a", "tin-b", "tin-c"]}],
+}
+
+
+@pytest.fixture
+def desk_only(station):
+    """`broadcaster desk` alone (the admin pages need no daemon), one admin."""
+    listen = f"127.0.0.1:{free_port()}"
+    document = {**ADMIN_SCHEDULE, "station": {**ADMIN_SCHEDULE["station"], "state_dir": str(station.state)}}
+    station.path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    accounts = Accounts(station.state)
+    accounts.add("an", "quan-tri", "mat-khau-dai")
+    accounts.close()
+    with serving(["desk", "--schedule", str(station.path), "--listen", listen], listen,
+                 station.folder / "desk.log") as url:
+        yield url
+
+
+def play_order(page) -> list[str]:
+    return [i.get_attribute("value") for i in page.query_selector_all("#play-list input[name=play]")]
+
+
+def centre(page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def touch_drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    """A finger drag, through Chromium's own touch input (Playwright has taps, not touch drags)."""
+    cdp = page.context.new_cdp_session(page)
+    send = lambda kind, x, y: cdp.send("Input.dispatchTouchEvent", {     # noqa: E731
+        "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+    send("touchStart", *start)
+    for n in range(1, steps + 1):
+        send("touchMove", start[0] + (end[0] - start[0]) * n / steps, start[1] + (end[1] - start[1]) * n / steps)
+    send("touchEnd", *end)
+    cdp.detach()
+
+
+def test_admin_pages_and_drag_and_drop_on_a_phone(station, desk_only, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.on("dialog", lambda dialog: dialog.accept())          # the confirm() before revoke and delete
+    page.goto(desk_only + "/login")
+    page.fill("input[name=name]", "an")
+    page.fill("input[name=password]", "mat-khau-dai")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live")
+
+    # drag and drop the slot's bulletins at 360 px: with a mouse, then with a finger
+    page.goto(desk_only + "/slots/edit?name=Sáng")
+    assert play_order(page) == ["tin-a", "tin-b", "tin-c"]
+    page.locator("#play-add").scroll_into_view_if_needed()     # the list lies below the fold on a phone
+    x, y = centre(page, "#play-list li:nth-child(3) .grip")
+    _, top = centre(page, "#play-list li:nth-child(1) .grip")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, top - 10, steps=8)
+    page.mouse.up()
+    assert play_order(page) == ["tin-c", "tin-a", "tin-b"]
+    start = centre(page, "#play-list li:nth-child(2) .grip")                     # tin-a, by touch
+    _, bottom = centre(page, "#play-list li:nth-child(3) .grip")
+    scrolled = page.evaluate("window.scrollY")
+    touch_drag(page, start, (start[0], bottom + 15))
+    assert play_order(page) == ["tin-c", "tin-b", "tin-a"]
+    assert page.evaluate("window.scrollY") == scrolled           # the finger dragged, the page did not scroll
+    page.click("#play-list li:nth-child(2) .move-down")          # the buttons still work
+    assert play_order(page) == ["tin-c", "tin-a", "tin-b"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360          # nothing wider than the phone
+    shoot(page, "07-keo-tha")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.click("button:has-text('Lưu')")
+    page.wait_for_selector("text=Đã lưu")
+    assert yaml.safe_load(station.path.read_text(encoding="utf-8"))["slots"][0]["play"] == ["tin-c", "tin-a", "tin-b"]
+
+    # station settings: a problem beside its field, then a save
+    page.click("nav a:has-text('Cài đặt đài')")
+    page.fill("#f-loudness", "3")
+    page.click("#settings-form button[type=submit]")
+    problem = page.wait_for_selector("#f-loudness ~ .problem")
+    assert "-40" in problem.inner_text() and "-5" in problem.inner_text()
+    assert page.is_visible("#fixed:has-text('state_dir')")
+    shoot(page, "08-cai-dat")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.fill("#f-loudness", "-14")
+    page.fill("#f-speech\\.espeak_speed", "120")
+    page.click("#settings-form button[type=submit]")
+    page.wait_for_selector("text=Đã lưu")
+    station_block = yaml.safe_load(station.path.read_text(encoding="utf-8"))["station"]
+    assert (station_block["loudness"], station_block["speech"]) == (-14, {"espeak_speed": 120})
+
+    # users: add, change the role, a token shown once and revoked, a password reset, delete
+    page.goto(desk_only + "/admin")
+    page.fill("#add-user input[name=name]", "dung")
+    page.select_option("#add-user select[name=role]", "bien-tap")
+    page.fill("#add-user input[name=password]", "mat-khau-dung")
+    page.click("#add-user button[type=submit]")
+    page.wait_for_selector("h1:has-text('dung')")
+    page.select_option("#role-form select", "xem")
+    page.click("#role-form button")
+    page.wait_for_selector("text=Đã đổi vai trò")
+    page.click("button:has-text('Tạo mã API')")
+    token = page.inner_text("#token")
+    assert token.startswith("bdk_")
+    assert page.request.get(desk_only + "/api/status", headers={"Authorization": f"Bearer {token}"}).ok
+    page.goto(desk_only + "/admin/users/dung")
+    assert token not in page.content()
+    page.click("#tokens button:has-text('Thu hồi')")
+    page.wait_for_selector("text=Đã thu hồi")
+    assert page.request.get(desk_only + "/api/status", headers={"Authorization": f"Bearer {token}"}).status == 401
+    page.fill("#password-form input[name=password]", "mat-khau-moi-1")
+    page.fill("#password-form input[name=password2]", "mat-khau-moi-1")
+    page.click("#password-form button")
+    page.wait_for_selector("text=Đã đặt mật khẩu mới")
+    shoot(page, "09-nguoi-dung")
+    page.click("#delete-form button")
+    page.wait_for_selector("text=Đã xóa người dùng dung")
+    assert "dung" not in page.inner_text("#users")
+    # the last admin cannot demote themself: refused beside the role field
+    page.goto(desk_only + "/admin/users/an")
+    page.select_option("#role-form select", "xem")
+    page.click("#role-form button")
+    assert "cuối cùng" in page.inner_text("#role-form + .problem")
+    context.close()
