@@ -95,9 +95,10 @@ class _Silence:
 class ProgrammeBuilder:
     """Renders bulletins of one schedule into programmes; one builder serves many renders."""
 
-    def __init__(self, schedule: Schedule, speaker: Speaker) -> None:
+    def __init__(self, schedule: Schedule, speaker: Speaker, *, scratch: Path | None = None) -> None:
         self.schedule = schedule
         self.speaker = speaker
+        self.scratch = scratch      # where the decoded elements wait (None: the system's temporary folder)
 
     def render_slot(self, slot: Slot, out: Path) -> Programme:
         """Render what `slot` airs: its bulletins in `slot.play` order."""
@@ -118,7 +119,9 @@ class ProgrammeBuilder:
         if not bulletins:
             raise ProgrammeError(i18n.tr("programme.no_bulletins"))
         out = Path(out)
-        with tempfile.TemporaryDirectory(prefix="broadcaster-programme-") as work:
+        if self.scratch is not None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="broadcaster-programme-", dir=self.scratch) as work:
             workdir = Path(work)
             speeches: list = []
             parts = self._layout(bulletins, workdir, speeches)

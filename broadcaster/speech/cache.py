@@ -6,6 +6,11 @@ metadata. Files are `<key>.wav` plus an optional `<key>.json`; the folder listin
 nothing has to be rebuilt after a crash. A render is written under a temporary name and renamed
 only after the engine succeeded and the audio decoded, so a reader never sees a partial file; a
 corrupt file found on read (0 bytes, truncated, foreign) is deleted and reported as a miss.
+
+A cache may also read other folders it never writes (`also`): when the state folder's disk is
+full or read-only, renders go to a cache in memory, and the speech already on the disk (read
+still works on a full disk) is found there, so a text spoken yesterday in Google's voice airs in
+that voice, not spoken again.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,23 +55,36 @@ class CacheEntry:
 class SpeechCache:
     """A folder of rendered speech. Safe for one writer and many readers (renames are atomic)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, also: Sequence[Path] = ()) -> None:
         self.folder = Path(folder)
+        self.also = tuple(Path(f) for f in also if Path(f) != Path(folder))   # read on a miss, never written
         self._swept = False
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder this cache reads, its own first."""
+        return (self.folder, *self.also)
 
     def path_for(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
 
     def get(self, key: str) -> CacheEntry | None:
-        """The valid entry for `key`, or None; a corrupt file is removed so it gets re-rendered."""
+        """The valid entry for `key`, or None; a corrupt file is removed so it gets re-rendered.
+
+        A miss in the own folder is looked up in the `also` folders; a corrupt file there is
+        only skipped (those folders are not this cache's to change).
+        """
         path = self.path_for(key)
-        if not path.exists():
-            return None
-        if not audio.is_valid_wav(path):
+        if path.exists():
+            if audio.is_valid_wav(path):
+                return CacheEntry(key, path, self._read_meta(key))
             log.warning("speech cache: %s is corrupt or incomplete; it will be rendered again", path)
             self._remove(key)
-            return None
-        return CacheEntry(key, path, self._read_meta(key))
+        for folder in self.also:
+            path = folder / f"{key}{SUFFIX}"
+            if path.exists() and audio.is_valid_wav(path):
+                return CacheEntry(key, path, self._read_meta(key, folder))
+        return None
 
     def put_samples(self, key: str, samples: np.ndarray, meta: Mapping[str, object]) -> CacheEntry:
         """Store audio samples (standard rate, mono int16) under `key`, atomically."""
@@ -116,9 +134,9 @@ class SpeechCache:
         for path in (self.path_for(key), self.folder / f"{key}{META_SUFFIX}"):
             path.unlink(missing_ok=True)
 
-    def _read_meta(self, key: str) -> dict:
+    def _read_meta(self, key: str, folder: Path | None = None) -> dict:
         try:
-            meta = json.loads((self.folder / f"{key}{META_SUFFIX}").read_text("utf-8"))
+            meta = json.loads(((folder or self.folder) / f"{key}{META_SUFFIX}").read_text("utf-8"))
         except (OSError, ValueError):
             return {}
         return meta if isinstance(meta, dict) else {}

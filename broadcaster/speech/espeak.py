@@ -55,13 +55,17 @@ class EspeakEngine(SpeechEngine):
     def cache_options(self) -> dict[str, object]:
         return {"voice": self.voice, "speed": self.speed, "version": espeak_version(self.binary)}
 
-    def synthesize(self, text: str, target: Path) -> None:
+    def command(self, target: Path | None) -> list[str]:
+        """The argument list that speaks stdin into `target`, or as a WAV stream to stdout when None."""
         path = shutil.which(self.binary)
         if path is None:
             raise SpeechError(i18n.tr("speech.espeak.missing", binary=self.binary))
         # -b 1: the input is UTF-8; --stdin: the whole text at once, whatever characters it holds.
-        command = [path, "-v", self.voice, "-s", str(self.speed), "-b", "1",
-                   "-w", str(target), "--stdin"]
+        out = ["--stdout"] if target is None else ["-w", str(target)]
+        return [path, "-v", self.voice, "-s", str(self.speed), "-b", "1", *out, "--stdin"]
+
+    def synthesize(self, text: str, target: Path) -> None:
+        command = self.command(target)
         log.debug("espeak-ng: %s", command)
         try:
             result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,

@@ -283,12 +283,23 @@ class CachedSpeaker(Speaker):
         self._save_failures()
 
     def _load_failures(self) -> dict[str, _Failure]:
-        return {name: _Failure(at, reason) for name, (at, reason) in engine_failures(self.cache.folder).items()}
+        """The latest failure of each engine that any folder of the cache recorded."""
+        failures: dict[str, _Failure] = {}
+        for folder in self.cache.folders:
+            for name, (at, reason) in engine_failures(folder).items():
+                if name not in failures or failures[name].at < at:
+                    failures[name] = _Failure(at, reason)
+        return failures
 
     def cached_engine(self, text: str) -> str | None:
         """The engine that spoke the cached render of `text`, or None when it is not rendered yet."""
         entry = self.cache.get(self._plan(text)[1])
         return None if entry is None else entry.meta.get("engine")
+
+    def cached(self, text: str) -> Speech | None:
+        """The cached speech of `text` in whatever voice it is, or None: never speaks, never writes."""
+        entry = self.cache.get(self._plan(text)[1])
+        return None if entry is None else self._speech(entry)
 
     def _save_failures(self) -> None:
         data = {name: {"at": f.at, "reason": f.reason} for name, f in self._failures.items()}
@@ -345,12 +356,18 @@ def speech_cache_dir(state_dir: Path) -> Path:
     return state_dir / "cache" / "speech"
 
 
-def speaker_for(schedule: Schedule, engines: Sequence[str] | None = None) -> Speaker:
-    """The station's speaker: its engine chain (or `engines`), its cache and its dictionary."""
+def speaker_for(schedule: Schedule, engines: Sequence[str] | None = None, *,
+                read_from: Sequence[Path] = ()) -> Speaker:
+    """The station's speaker: its engine chain (or `engines`), its cache and its dictionary.
+
+    `read_from`: other state folders whose speech caches are read but never written (the
+    disk's, while renders go to memory).
+    """
     settings = schedule.station.speech
     chain = build_engines(list(engines) if engines is not None else list(settings.engines), settings)
-    return CachedSpeaker(chain, SpeechCache(speech_cache_dir(schedule.station.state_dir)),
-                         make_normalizer(schedule.station.pronunciations))
+    cache = SpeechCache(speech_cache_dir(schedule.station.state_dir),
+                        also=[speech_cache_dir(folder) for folder in read_from])
+    return CachedSpeaker(chain, cache, make_normalizer(schedule.station.pronunciations))
 
 
 def default_speaker(cache_dir: Path, engines: Sequence[str] | None = None,
