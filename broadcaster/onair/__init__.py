@@ -8,7 +8,10 @@ The parts, one job each (every part takes the station `clock.Clock`, so its test
 `FakeClock` instead of sleeping through real seconds):
 - `clock`: station time and waiting; `FakeClock` for tests.
 - `policy`: pure decisions (what to catch up, what was missed, what is late), `now` passed in.
-- `render`: programmes rendered ahead of air in worker processes (retries, offline fallback).
+- `render`: programmes rendered ahead of air in worker processes (retries, offline fallback,
+  in memory with the disk's cached speech while the disk refuses writes).
+- `direct`: the last resort: a programme that could not be rendered airs straight from its
+  parts (recordings decoded by ffmpeg, cached speech, eSpeak NG's stdout), no file written.
 - `planner`: schedule -> cues: start-up recovery and catch-up, APScheduler render and cue jobs,
   replanning, applying a reloaded schedule.
 - `queue`: the typed priority stack of entries waiting for the air.

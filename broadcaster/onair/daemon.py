@@ -31,7 +31,8 @@ from broadcaster.onair.playout import Playout
 from broadcaster.onair.queue import Entry
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
-from broadcaster.onair.render import Prerenderer, Renderer, RenderResult, programme_renderer, spoken_now
+from broadcaster.onair.direct import aired_from_parts
+from broadcaster.onair.render import Prerenderer, Renderer, RenderResult, programme_renderer
 from broadcaster.onair.requests import Desk, Request
 from broadcaster.output import Output, PlaybackReport, open_output
 from broadcaster.output.icecast import station_sinks
@@ -50,7 +51,8 @@ class Station:
     tests can keep to seconds what takes minutes on air. `clock` defaults to the real clock in
     the station's time zone. `source` says whether `schedule` is the file or its last good copy
     (the health check reports it); `health_every` is the seconds between the cheap health checks
-    (None: no health checks, the benchmark's baseline).
+    (None: no health checks, the benchmark's baseline); `memory` is the folder renders go to while
+    the disk refuses them (default: a private folder in /dev/shm).
     """
 
     def __init__(self, schedule: Schedule, *, output: str | None = None, renderer: Renderer = programme_renderer,
@@ -62,10 +64,11 @@ class Station:
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  clock: Clock | None = None, speech_ahead: bool = False,
                  make_up_spacing: Spacing = Spacing(), source: ScheduleSource | None = None,
-                 health_every: float | None = EVERY) -> None:
+                 health_every: float | None = EVERY, memory: Path | None = None) -> None:
         self._schedule = schedule
         self.source = source or ScheduleSource(schedule.path, "file", version=file_version(schedule.path))
         self.health_every = health_every
+        self.memory = memory
         self.health: HealthWatch | None = None
         self.counters = Counters()        # renders, fallback voices, output reconnects (/metrics)
         self.clock = clock or Clock(schedule.station.timezone)
@@ -138,14 +141,15 @@ class Station:
         runtime = self._daemon_lock.acquire()
         self.recorder = Recorder(AsRunLog(log_path(self.state_dir)), self.clock.tz)
         self.prerenderer = Prerenderer(self.renderer, self._programmes_folder(runtime), clock=self.clock.now,
-                                       retry_delay=self.render_retry_delay, on_rendered=self._rendered)
+                                       retry_delay=self.render_retry_delay, on_rendered=self._rendered,
+                                       memory=self.memory)
         # Every Icecast output and zone follows the air from the same clock (the output's own).
         followers = [sink.start() for sink in station_sinks(self._schedule.station)]
         self.playout = Playout(switch=Switch(self._open_output, followers=followers), clock=self.clock,
                                recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
                                device_retry_delay=self.device_retry_delay, on_aired=self._aired,
-                               last_resort=self._speak_directly)
+                               last_resort=self._from_parts)
         if self.speech_ahead and scheduling:
             self.ahead = SpeechAhead(station_speaker, busy=self.prerenderer.busy)
         self.planner = Planner(self._schedule, clock=self.clock, recorder=self.recorder, renders=self.prerenderer,
@@ -180,10 +184,9 @@ class Station:
             self.planner.keep_as_last_good(self.schedule)
             self.planner.log_next()
 
-    def _speak_directly(self, entry: Entry, error: str) -> RenderResult:
-        """The playout's last resort: the entry's texts spoken by eSpeak NG into a file in memory."""
-        out = self.prerenderer.memory / "direct" / f"{entry.label}.wav"
-        return spoken_now(entry.texts, self.schedule, out, error)
+    def _from_parts(self, entry: Entry, error: str) -> RenderResult:
+        """The playout's last resort: the entry's bulletins aired straight from their parts, no file written."""
+        return aired_from_parts(entry.content, self.schedule, error, read_from=[self.prerenderer.memory / "state"])
 
     # -- health ----------------------------------------------------------------------------------
     def _start_health(self) -> None:

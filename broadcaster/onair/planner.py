@@ -287,7 +287,7 @@ class Planner:
                 entry = Entry(key=occ.key, kind=kind, slot=occ.slot.name, bulletins=occ.bulletins,
                               priority=priority, scheduled=occ.start, audio=audio,
                               start_at=occ.start if occ.start > now else None, order=self._order(occ),
-                              texts=tuple(self.schedule.bulletins[b].text or "" for b in occ.bulletins),
+                              content=tuple(self.schedule.bulletins[b] for b in occ.bulletins),
                               sinks=routed_sinks(self.schedule.station, occ.slot.zones,
                                                  emergency=priority >= Priority.EMERGENCY),
                               relay=source)

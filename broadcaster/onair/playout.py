@@ -85,7 +85,7 @@ class Playout:
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  last_resort: Callable[[Entry, str], RenderResult | None] | None = None) -> None:
         self.switch = switch
-        self.last_resort = last_resort      # speaks an unrenderable programme's texts straight away
+        self.last_resort = last_resort      # airs an unrenderable programme straight from its parts
         self.clock = clock
         self.recorder = recorder
         self.renders = renders
@@ -250,16 +250,16 @@ class Playout:
                     self._current = None
                     self._cond.notify_all()
 
-    def _spoken_instead(self, entry: Entry, error: str) -> RenderResult | None:
-        """The last resort for a programme that could not be rendered: its texts by the offline voice."""
-        if self.last_resort is None or not any(t.strip() for t in entry.texts):
+    def _from_parts(self, entry: Entry, error: str) -> RenderResult | None:
+        """The last resort for a programme that could not be rendered: its parts aired straight."""
+        if self.last_resort is None or not entry.content:
             return None
         try:
             programme = self.last_resort(entry, error)
         except Exception as exc:   # the last resort failing leaves the failed row, never a dead thread
-            log.error("%s could not be spoken directly either: %s", entry.key, exc)
+            log.error("%s could not be aired from its parts either: %s", entry.key, exc)
             return None
-        log.error("%s could not be rendered (%s): its text is spoken straight by the offline voice", entry.key, error)
+        log.error("%s could not be rendered (%s): it airs straight from its parts", entry.key, error)
         return programme
 
     def air(self, entry: Entry) -> None:
@@ -272,7 +272,7 @@ class Playout:
             programme: RenderResult = entry.audio.result(timeout=0)
         except (CancelledError, Exception) as exc:
             error = str(exc) if not isinstance(exc, CancelledError) else i18n.tr("onair.render_cancelled")
-            programme = self._spoken_instead(entry, error)
+            programme = self._from_parts(entry, error)
             if programme is None:
                 self.recorder.never_aired(entry, status=Status.FAILED, ended=now, error=error)
                 log.error("%s not aired: %s", entry.key, error)
@@ -304,7 +304,7 @@ class Playout:
                                           error=i18n.tr("onair.desk_stopped"))
                 break
             row = self.recorder.started(entry, started=start_at or now, engine=programme.engine)
-            report = self._play(programme.path, entry, start_at)
+            report = self._play(programme.airs(), entry, start_at)
             ended = report.ended or self.clock.now()
             if self.on_aired is not None:
                 self.on_aired(entry, report)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from broadcaster.output.base import safe_label
 from broadcaster.output.relay import RelaySource
-from broadcaster.schedule.model import Priority
+from broadcaster.schedule.model import Bulletin, Priority
 
 
 class Kind(str, enum.Enum):
@@ -51,7 +51,7 @@ class Entry:
     order: int = 0                      # the slot's position in schedule.yaml, for same-second ties
     attempt: int = 1                    # > 1 when replayed after an emergency cut it
     seq: int = field(default=0, compare=False)
-    texts: tuple[str, ...] = ()         # the bulletins' written texts: the last resort speaks them
+    content: tuple[Bulletin, ...] = ()  # the bulletins themselves: the last resort airs them from their parts
     preempted: bool = False             # set by the daemon when an emergency asked to cut it
     cut_by: str | None = None           # the key of that emergency
     stopped: bool = False               # set by the playout when the desk stopped it: never requeued

@@ -36,6 +36,7 @@ from pathlib import Path
 from broadcaster import i18n, wav
 from broadcaster.constants import OFFLINE_ENGINE
 from broadcaster.errors import OnAirError
+from broadcaster.output.source import Source
 from broadcaster.schedule.model import Bulletin, Priority, Schedule
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,6 @@ i18n.register({
     "onair.render_timeout": ("Dựng chương trình quá {seconds} giây, đã dừng",
                              "Rendering took longer than {seconds} s and was stopped"),
     "onair.render_stopped": ("Bộ dựng chương trình đã dừng", "The render worker was stopped"),
-    "onair.spoken_directly": ("không dựng được chương trình ({reason}); giọng ngoại tuyến đọc thẳng nội dung",
-                              "the programme could not be rendered ({reason}); the offline voice read its text "
-                              "straight to the output"),
 })
 
 
@@ -63,6 +61,8 @@ class RenderJob:
     bulletins: tuple[Bulletin, ...]
     schedule: Schedule
     offline_only: bool = False
+    speech_from: Path | None = None     # a state folder whose speech cache is read, never written
+    scratch: Path | None = None         # where the renderer's working files go (None: the system's)
 
     def fingerprint(self) -> str:
         """Changes whenever the sound would: texts, audio files, jingles, voice and level settings."""
@@ -87,10 +87,15 @@ class RenderJob:
 
 @dataclass(frozen=True)
 class RenderResult:
-    path: Path
-    duration: float                     # seconds
+    path: Path | None                   # the programme WAV; None for a programme aired from its parts
+    duration: float                     # seconds (for one aired from its parts: of the parts known ahead)
     engine: str                         # speech engine(s) that spoke, "+"-joined
     fallback_reason: str | None = None  # why the preferred engine did not speak
+    parts: Callable[[], Source] | None = None   # opens the parts as one source, for each try on air
+
+    def airs(self) -> Path | Source:
+        """What the output plays: the rendered file, or a fresh source of the parts."""
+        return self.parts() if self.parts is not None else self.path
 
 
 Renderer = Callable[[RenderJob, Path], RenderResult]
@@ -114,32 +119,14 @@ def programme_renderer(job: RenderJob, out: Path) -> RenderResult:
     schedule = job.schedule
     if any(b.priority is Priority.EMERGENCY for b in job.bulletins):
         schedule = urgent_speech(schedule)
-    speaker = speaker_for(schedule, engines=[OFFLINE_ENGINE]) if job.offline_only else speaker_for(schedule)
-    programme = ProgrammeBuilder(schedule, speaker).render(job.bulletins, out, title=job.title)
+    read_from = [job.speech_from] if job.speech_from is not None else []
+    speaker = speaker_for(schedule, engines=[OFFLINE_ENGINE] if job.offline_only else None, read_from=read_from)
+    programme = ProgrammeBuilder(schedule, speaker, scratch=job.scratch).render(job.bulletins, out, title=job.title)
     reasons = "; ".join(r for r in programme.fallback_reasons if r) or None
     if job.offline_only and reasons is None:
         reasons = "offline retry"
     return RenderResult(Path(programme.path), float(programme.duration),
                         "+".join(programme.engines) or "audio", reasons)
-
-
-def spoken_now(texts: tuple[str, ...], schedule: Schedule, out: Path, reason: str) -> RenderResult:
-    """The last resort: `texts` normalized and spoken by eSpeak NG into one WAV, nothing else.
-
-    For a programme whose render failed (its worker, ffmpeg, the disk): no jingles and no
-    loudness pass, but the words reach the loudspeakers. Runs in the daemon's process (eSpeak NG
-    is a child process and takes well under a second for a bulletin).
-    """
-    from broadcaster.speech.espeak import EspeakEngine
-    from broadcaster.text import Normalizer, load_dictionary
-
-    station = schedule.station
-    overrides = load_dictionary(station.pronunciations)[0] if station.pronunciations else None
-    normalizer = Normalizer(overrides)
-    spoken = "\n".join(normalizer.normalize(text) for text in texts if text.strip())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    EspeakEngine.from_settings(station.speech).synthesize(spoken, out)
-    return RenderResult(out, wav.seconds(out), OFFLINE_ENGINE, i18n.tr("onair.spoken_directly", reason=reason))
 
 
 def _worker_main(conn, log_level: int) -> None:
@@ -232,6 +219,56 @@ class RenderWorker:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DISK_ERRORS = ("No space left", "Read-only file system", "Disk quota exceeded", "database or disk is full")
 MEMORY_SPELL = 60.0     # seconds renders stay in memory after the disk refused one, before trying it again
+# A render in memory needs its output (48 kHz 16-bit: 96,000 B/s) and its elements decoded to
+# float32 (192,000 B/s) at once. The length is estimated on the safe side: a slow reader, a
+# minute of jingles and pauses per bulletin, a recording at the lowest speech bit rate.
+RENDER_BYTES_PER_SECOND = 288_000
+WORDS_PER_SECOND = 2.0
+FRAMING_SECONDS = 60.0
+RECORDING_BYTES_PER_SECOND = 2_000      # 16 kbit/s; a WAV recording's length is read from its header
+MEMORY_RESERVE = 64 * 1024 * 1024       # left free in memory besides the render, at least
+MEMORY_RESERVE_SHARE = 0.1              # ...and at least this share of the memory folder's filesystem
+
+i18n.register({
+    "onair.no_room_in_memory": (
+        "không đủ chỗ trong bộ nhớ để dựng ({need} MB cần, {free} MB trống ở {folder})",
+        "no room to render in memory ({need} MB needed, {free} MB free in {folder})"),
+})
+
+
+class NoRoom(OnAirError):
+    """The disk refuses the render and memory cannot hold it: the programme airs straight from its parts."""
+
+
+def estimated_bytes(job: RenderJob) -> int:
+    """What rendering `job` takes in its folder at most, from the texts' words and the recordings' sizes."""
+    seconds = 0.0
+    for bulletin in job.bulletins:
+        reading = len((bulletin.text or "").split()) / WORDS_PER_SECOND
+        if bulletin.audio is not None:
+            reading += _recording_seconds(Path(bulletin.audio))
+        seconds += reading * max(bulletin.repeat, 1) + FRAMING_SECONDS
+    return int(seconds * RENDER_BYTES_PER_SECOND)
+
+
+def _recording_seconds(path: Path) -> float:
+    seconds = wav.seconds(path)
+    if seconds > 0:
+        return seconds
+    try:                # not a WAV (MP3, Opus...): bounded by its size at the lowest speech bit rate
+        return path.stat().st_size / RECORDING_BYTES_PER_SECOND
+    except OSError:
+        return 0.0
+
+
+def room_in(folder: Path) -> int:
+    """Bytes a render may take in `folder`'s filesystem, the reserve kept free."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    stat = os.statvfs(probe)
+    reserve = max(MEMORY_RESERVE, int(stat.f_blocks * stat.f_frsize * MEMORY_RESERVE_SHARE))
+    return stat.f_bavail * stat.f_frsize - reserve
 
 
 def memory_folder(folder: Path) -> Path:
@@ -405,15 +442,24 @@ class Prerenderer:
     def _placed(self, job: RenderJob, out: Path) -> tuple[RenderJob, Path]:
         """The job and output path, moved to the memory folder while the disk refuses writes.
 
-        In memory, the speech cache starts empty too (the state folder's cache may be on the
-        refusing disk): the voices speak again, which costs seconds, not the programme.
+        In memory, new speech goes to a speech cache there, but the speech already cached on
+        the disk is read (reading works on a full or read-only disk): a bulletin Google spoke
+        yesterday airs in Google's voice. Raises `NoRoom` when the estimated render would not
+        leave the memory folder its reserve (`estimated_bytes`, `room_in`).
         """
         if time.monotonic() < self._memory_until or not _writable(self.folder):
             if time.monotonic() >= self._memory_until:
                 log.error("programmes folder %s refuses writes: rendering in memory (%s)", self.folder, self.memory)
                 self._memory_until = time.monotonic() + MEMORY_SPELL
-            station = dataclasses.replace(job.schedule.station, state_dir=self.memory / "state")
-            job = dataclasses.replace(job, schedule=dataclasses.replace(job.schedule, station=station))
+            need, room = estimated_bytes(job), room_in(self.memory)
+            if need > room:
+                raise NoRoom(i18n.tr("onair.no_room_in_memory", need=need >> 20, free=max(room, 0) >> 20,
+                                     folder=self.memory))
+            station = job.schedule.station
+            job = dataclasses.replace(
+                job, schedule=dataclasses.replace(job.schedule, station=dataclasses.replace(
+                    station, state_dir=self.memory / "state")),
+                speech_from=job.speech_from or station.state_dir, scratch=self.memory / "scratch")
             (self.memory / "programmes").mkdir(parents=True, exist_ok=True)
             out = self.memory / "programmes" / out.name
         return job, out
@@ -459,6 +505,10 @@ class Prerenderer:
                     return
                 if not isinstance(exc, OnAirError):
                     log.exception("render of %s failed unexpectedly", task.job.key)
+                if isinstance(exc, NoRoom):      # no retry would find room: it airs from its parts
+                    log.error("%s", i18n.tr("onair.render_failed", key=task.job.key, error=exc))
+                    _settle(task.future, error=exc)
+                    continue
                 if self._disk_refused(str(exc)) and out.parent != self.memory / "programmes":
                     with self._cond:          # the same try again at once, in memory: not the voice's fault
                         self._pending[task.urgent].append(task)

@@ -115,7 +115,7 @@ class Desk:
         entry = Entry(key=key, kind=request.kind, slot=request.name,
                       bulletins=tuple(b.id for b in request.bulletins), priority=request.priority,
                       scheduled=now, audio=audio, start_at=None, order=-1,
-                      texts=tuple(b.text or "" for b in request.bulletins),
+                      content=tuple(request.bulletins),
                       sinks=routed_sinks(schedule.station, request.zones,
                                          emergency=request.priority >= Priority.EMERGENCY),
                       relay=source)

@@ -8,21 +8,27 @@ callback copies from memory and never waits for the disk.
 
 - `WavSource`: a 16-bit PCM WAV from disk (a programme), optionally followed by silence.
 - `Silence`: zeros, forever (what the air carries between programmes).
+- `Chain`: sources one after another with pauses, each opened when reached and resampled to the
+  air's rate (a programme aired straight from its parts when no render of it could be written).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import wave
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from broadcaster import i18n, wav
-from broadcaster.errors import OutputError
+from broadcaster.errors import BroadcasterError, OutputError
+
+log = logging.getLogger(__name__)
 
 READ_SECONDS = 0.1        # a disk read: 19 KB of a 48 kHz mono 16-bit programme
 PREFETCH_SECONDS = 2.0    # how far a prefetch reads ahead of the consumer
@@ -160,6 +166,121 @@ class WavSource(Source):
 
     def close(self) -> None:
         self._reader.close()
+
+
+class Resampler:
+    """Streaming linear interpolation from `rate` to `target`, block by block, no seam between blocks.
+
+    For the last-resort parts only (speech at 22.05 or 24 kHz to the air's 48 kHz): it needs no
+    ffmpeg, which may be what failed; its faint images above the speech band are cut by horns.
+    """
+
+    def __init__(self, rate: int, target: int) -> None:
+        self.step = rate / target           # input frames per output frame
+        self._last: float | None = None     # the previous block's last sample
+        self._next = 0.0                    # the next output position, in input frames from `_last`
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        if not len(block):
+            return np.zeros(0, dtype=np.float32)
+        joined = block if self._last is None else np.concatenate([[self._last], block])
+        end = len(joined) - 1
+        count = int((end - self._next) // self.step) + 1 if self._next <= end else 0
+        positions = self._next + self.step * np.arange(count)
+        out = np.interp(positions, np.arange(len(joined)), joined).astype(np.float32)
+        self._next += self.step * count - end
+        self._last = float(joined[-1])
+        return out
+
+
+Part = Callable[[], Source] | float
+"""A part of a `Chain`: a source to open when the air reaches it, or seconds of silence."""
+
+
+class Chain(Source):
+    """Parts one after another at `rate`, then `pad_seconds` of silence; a live source (length unknown).
+
+    Each source is opened only when reached (a program it runs starts then) and closed when it
+    ends. A part that cannot be opened or read is logged and skipped: the rest still airs.
+    """
+
+    def __init__(self, parts: Iterable[Part], *, rate: int, pad_seconds: float = 0.0) -> None:
+        self.rate = rate
+        self.program_frames = None
+        self.pad_frames = int(pad_seconds * rate)
+        self.failures: list[str] = []
+        self._parts = deque(parts)
+        self._current: Source | None = None
+        self._resample: Resampler | None = None
+        self._silence = 0
+        self._pad_left = self.pad_frames
+        self._carry = np.zeros(0, dtype=np.float32)
+
+    def _open_next(self) -> bool:
+        """Move to the next part; False when there is none."""
+        while self._parts:
+            part = self._parts.popleft()
+            if isinstance(part, (int, float)):
+                self._silence = int(part * self.rate)
+                return True
+            try:
+                source = part()
+            except (BroadcasterError, OSError) as exc:
+                log.error("a part of the programme could not be opened and is skipped: %s", exc)
+                self.failures.append(str(exc))
+                continue
+            self._current = source
+            self._resample = Resampler(source.rate, self.rate) if source.rate != self.rate else None
+            return True
+        return False
+
+    def _from_current(self, frames: int) -> np.ndarray | None:
+        """Up to about `frames` frames of the current source at the air's rate; None once it has ended."""
+        source = self._current
+        wanted = frames if self._resample is None else max(1, int(frames * self._resample.step))
+        try:
+            block = source.read(wanted)
+        except OutputError as exc:
+            log.error("a part of the programme failed while airing and is cut short: %s", exc)
+            self.failures.append(str(exc))
+            block = np.zeros(0, dtype=np.float32)
+        if not len(block):
+            source.close()
+            self._current = None
+            return None
+        block = self._resample(block) if self._resample is not None else block
+        return np.clip(block, -1.0, 32767 / 32768, dtype=np.float32)
+
+    def read(self, frames: int) -> np.ndarray:
+        parts, got = [self._carry], len(self._carry)
+        while got < frames:
+            if self._silence:
+                n = min(self._silence, frames - got)
+                self._silence -= n
+                block = np.zeros(n, dtype=np.float32)
+            elif self._current is not None:
+                block = self._from_current(frames - got)
+                if block is None:
+                    continue
+            elif self._open_next():
+                continue
+            elif self._pad_left:
+                n = min(self._pad_left, frames - got)
+                self._pad_left -= n
+                block = np.zeros(n, dtype=np.float32)
+            else:
+                break
+            parts.append(block)
+            got += len(block)
+        joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        self._carry = joined[frames:]
+        return joined[:frames]
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        self._parts.clear()
 
 
 class Ring:

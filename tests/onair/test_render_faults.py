@@ -1,0 +1,106 @@
+"""Rendering when the disk refuses it: the speech already cached on the disk, memory, or the parts aired straight.
+
+Real tmpfs mounts (filled or read-only), real worker processes with the real programme stage,
+ffmpeg and eSpeak NG; Google's endpoint is faked at the HTTP transport only (`responses`),
+and is unreachable inside the render workers, so a Google voice on air can only come from the
+cache on the disk.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+import responses
+
+from broadcaster.asrun.log import Status
+from broadcaster.onair.render import NoRoom, Prerenderer, RenderJob
+from broadcaster.speech import speaker_for
+from tests.filesystems import small_disk  # noqa: F401  (fixture)
+from tests.onair.conftest import TZ, clock_in, wait_for
+from tests.onair.tones import dominant_hertz, gtts_down_renderer, tone_renderer, wav_seconds
+from tests.speech.conftest import FakeGoogle, mp3_bytes  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.e2e
+
+TEXT = "Xin chào bà con."
+GOOGLE_FIRST = {"engines": ["gtts", "espeak-ng"], "gtts_retries": 0, "gtts_timeout": 2}
+
+
+def loudness(path) -> float:
+    """RMS of a 16-bit WAV, full scale 1.0."""
+    with wave.open(str(path), "rb") as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64) / 32768
+    return float(np.sqrt(np.mean(samples ** 2)))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    from broadcaster import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
+
+
+def test_full_disk_renders_in_memory_from_the_speech_google_spoke_before(folder, run_station, small_disk,
+                                                                        mp3_bytes, caplog):  # noqa: F811
+    folder.state = small_disk.path
+    folder.write({"chao": {"text": TEXT}}, [{"name": "Sang", "at": clock_in(7), "play": ["chao"]}],
+                 speech=GOOGLE_FIRST)
+    schedule = folder.load()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:   # yesterday, Google answered
+        FakeGoogle(mock, mp3_bytes)
+        assert speaker_for(schedule).speak(TEXT).engine == "gtts"
+    small_disk.fill()                                    # today the disk is full and Google is unreachable
+    station = run_station(schedule, renderer=gtts_down_renderer)
+    row = wait_for(lambda: [r for r in station.asrun.history() if r.status is Status.PLAYED], timeout=30)[0]
+    assert row.engine == "gtts" and "offline" not in row.error   # Google's voice, from the disk's cache
+    assert abs((row.started - row.scheduled).total_seconds()) < 1.0
+    assert "rendered in memory" in caplog.text
+    assert not list((small_disk.path / "programmes").glob("*.wav"))
+
+
+def test_a_render_memory_cannot_hold_fails_at_once_without_retries(folder, small_disk):
+    folder.write({"a": {"text": "0.5s 440Hz"}}, [{"name": "Sang", "at": "06:00", "play": ["a"]}])
+    schedule = folder.load()
+    (small_disk.path / "programmes").mkdir()
+    small_disk.fill()
+    prerenderer = Prerenderer(tone_renderer, small_disk.path / "programmes", clock=lambda: datetime.now(TZ),
+                              retry_delay=timedelta(seconds=30), memory=small_disk.path / "memory")
+    try:
+        job = RenderJob("Sang@x", "Sang", (schedule.bulletins["a"],), schedule)
+        future = prerenderer.request(job, deadline=datetime.now(TZ) + timedelta(minutes=5))
+        with pytest.raises(NoRoom, match="no room to render in memory"):
+            future.result(timeout=10)                    # not after a 30 s retry
+    finally:
+        prerenderer.close()
+
+
+def test_with_disk_and_memory_full_recordings_and_texts_air_straight_from_their_parts(
+        folder, run_station, small_disk, tmp_path):
+    clip = folder.folder / "ghi-am.mp3"                  # a recorded bulletin: 1.5 s at 440 Hz, MP3
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5",
+                    "-ac", "1", "-codec:a", "libmp3lame", str(clip)], check=True)
+    folder.state = small_disk.path
+    folder.write({"ghi": {"audio": clip.name}, "doc": {"text": "Mời bà con họp lúc 7h00.", "repeat": 2}},
+                 [{"name": "Ghi am", "at": clock_in(5), "play": ["ghi"]},
+                  {"name": "Doc", "at": clock_in(9), "play": ["doc"]}])
+    schedule = folder.load()
+    small_disk.fill()                                    # the disk, and the memory renders would go to, are full
+    station = run_station(schedule, memory=small_disk.path / "memory")
+    rows = wait_for(lambda: len(r := [r for r in station.asrun.history() if r.status is Status.PLAYED]) == 2 and r,
+                    timeout=30)
+    by_slot = {r.slot: r for r in rows}
+    assert by_slot["Ghi am"].engine == "audio" and "recording" in by_slot["Ghi am"].error
+    assert by_slot["Doc"].engine == "espeak-ng" and "offline voice read live" in by_slot["Doc"].error
+    assert all(abs((r.started - r.scheduled).total_seconds()) < 1.0 for r in rows)
+    recording, spoken = folder.aired_files()
+    assert dominant_hertz(recording, start=0.5) == 440 and 1.4 < wav_seconds(recording) < 2.0
+    # Read twice with "Xin nhắc lại" between, all by eSpeak NG through its stdout: seconds of speech.
+    assert wav_seconds(spoken) > 4.0 and loudness(spoken) > 0.02
+    assert not [p for p in small_disk.path.rglob("*") if p.is_file() and p.name != ".filler"
+                and p.suffix in (".wav", ".f32") and p.stat().st_size]     # no sound was written on the full disk
