@@ -18,7 +18,11 @@ Faults (`--mode faults`, needs root for a tmpfs): the same start-error measureme
 faults injected while the daemon airs, next to a fault-free baseline run in the same process:
 the state folder's disk filled (and freed), 200 idle control connections plus a nested-JSON
 line, a hostile edit (alias bomb used as a key), a pathological bulletin (40,000 characters of
-ranges) added by an edit. For each fault: the start error of the slots in the 6 s after it and
+ranges) added by an edit, and two faults that hit rendering: the disk full when a slot edited
+10 s ahead must be rendered again (rendered in memory from the speech the disk's cache holds),
+then the memory folder full too (the slot airs from its parts: eSpeak NG's stdout into the
+output). For each fault: the start error of the slots in the 6 s after it (and of the slot whose
+render hit the fault), as PortAudio reports it and as heard at the PulseAudio pipe sink, and
 the time from the fault to its first log line (also for a truncated as-run log at start-up).
 Then the time and peak memory of `validate` (a process each) and of the reload's check (the
 child process the daemon uses) on the worst inputs, next to the station's own schedule.yaml.
@@ -90,27 +94,51 @@ def summary(name: str, errors_ms: list[float], expected: int) -> str:
             f"p99 {p99:7.2f} ms  max {ordered[-1]:7.2f} ms  max|err| {absolute[-1]:7.2f} ms")
 
 
-def heard_errors(pulse: PulseServer, scheduled: list[datetime]) -> list[float]:
-    """Independent check from the sink side: when each programme's first loud sample left the
-    pipe sink (sample time = chunk arrival - samples after it / rate), minus its scheduled second."""
+def heard_onsets(pulse: PulseServer) -> list[float]:
+    """Epoch times at which each programme's first loud sample left the PulseAudio pipe sink.
+
+    The pipe sink writes each block when its first sample is due (system clock), and the
+    capture thread notes when it read each chunk; a chunk read late (the reader was descheduled,
+    or several blocks waited in the FIFO) would look late. So a sample's time is its index in
+    the continuous stream plus the earliest (index, arrival) offset among the chunks of the
+    second around it: the chunks read promptly fix the clock.
+    """
     import numpy as np
 
-    times, values = [], []
+    chunks, starts, arrivals, index = [], [], [], 0
     for arrived, chunk in pulse._snapshot():
         samples = np.frombuffer(chunk[: len(chunk) - len(chunk) % 4], dtype="<f4")
-        values.append(samples)
-        times.append(arrived - (len(samples) - np.arange(len(samples))) / pulse.rate)
-    if not values:
+        chunks.append(samples)
+        starts.append(index)
+        arrivals.append(arrived)
+        index += len(samples)
+    if not chunks:
         return []
-    samples, when = np.concatenate(values), np.concatenate(times)
+    starts_a, offsets = np.array(starts), np.array(arrivals) - np.array(starts) / pulse.rate
+    samples = np.concatenate(chunks)
     loud = np.flatnonzero(np.abs(samples) > 1e-3)
     onsets = [loud[0]] + [b for a, b in zip(loud, loud[1:]) if b - a > pulse.rate // 4] if len(loud) else []
-    errors = []
-    for index in onsets:
-        heard = when[index]
+    heard = []
+    for onset in onsets:
+        near = np.abs(starts_a - onset) <= pulse.rate          # chunks within a second of it
+        heard.append(onset / pulse.rate + float(offsets[near].min()))
+    return heard
+
+
+def heard_by_slot(pulse: PulseServer, scheduled: list[datetime]) -> dict[datetime, float]:
+    """Start error at the sink (ms) of each scheduled second that has a programme onset near it."""
+    errors: dict[datetime, float] = {}
+    for heard in heard_onsets(pulse):
         nearest = min(scheduled, key=lambda s: abs(s.timestamp() - heard))
-        errors.append((heard - nearest.timestamp()) * 1000)
+        if abs(nearest.timestamp() - heard) < SPACING / 2:
+            errors.setdefault(nearest, (heard - nearest.timestamp()) * 1000)
     return errors
+
+
+def heard_errors(pulse: PulseServer, scheduled: list[datetime]) -> list[float]:
+    """Independent check from the sink side: each programme's first loud sample at the pipe sink
+    minus its scheduled second."""
+    return list(heard_by_slot(pulse, scheduled).values())
 
 
 def run_daemon(folder: Path, starts: int, *, quiet: bool,
@@ -238,8 +266,13 @@ class Captured(logging.Handler):
         return next((t - moment for t, text in self.records if t >= moment and needle in text), None)
 
 
-def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -> tuple[dict, list[float]]:
-    """Slots every SPACING s through the sound card; with `inject`, faults at fixed slots."""
+def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured,
+               pulse: PulseServer) -> tuple[dict, dict[datetime, float], dict[datetime, float]]:
+    """Slots every SPACING s through the sound card; with `inject`, faults at fixed slots.
+
+    Returns each fault's (slots around it, time to its log line, its own slot if it has one),
+    and the start error of every slot as PortAudio reports it and as heard at the sink.
+    """
     import socket
 
     from broadcaster.onair.control import socket_path
@@ -248,14 +281,22 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -
     from tests.filesystems import SmallDisk
 
     disk = SmallDisk(folder / "state-disk", size="64m")
+    # Renders go here while the state disk refuses them (/dev/shm in the product): a tmpfs of
+    # its own, so the bench can fill it too without touching the machine's /dev/shm.
+    memory = SmallDisk(folder / "memory-disk", size="128m")
     disk.mount()
+    memory.mount()
     try:
         first = datetime.now(ZoneInfo(TZ_NAME)).replace(microsecond=0) + timedelta(seconds=10 + starts // 3)
         path = write_schedule(folder, starts, first, 3600.0)
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        document["station"]["state_dir"] = str(disk.path)
-        good = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+        current = yaml.safe_load(path.read_text(encoding="utf-8"))
+        current["station"]["state_dir"] = str(disk.path)
+        good = yaml.safe_dump(current, allow_unicode=True, sort_keys=False)
         path.write_text(good, encoding="utf-8")
+
+        def edit() -> None:
+            path.write_text(yaml.safe_dump(current, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
         scheduled = [first + timedelta(seconds=SPACING * i) for i in range(starts)]
         errors: dict[datetime, float] = {}
 
@@ -265,20 +306,24 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -
 
         if inject:                                    # a log truncated while the station was off
             (disk.path / "asrun.sqlite3").write_bytes(b"")
-        station = Station(load_schedule(path), on_aired=aired, reload_interval=0.5)
+        station = Station(load_schedule(path), on_aired=aired, reload_interval=0.5, memory=memory.path / "memory")
+        pulse.clear()
         started = time.time()
         station.start()
-        faults: dict[str, tuple[float, str]] = {}
+        faults: dict[str, tuple[float, str, datetime | None]] = {}
         if inject:
-            faults["truncated log at start"] = (started, "DAMAGED")
-        deadline = time.monotonic() + 120             # renders done before the first start: disk faults hit the log only
+            faults["truncated log at start"] = (started, "DAMAGED", None)
+        deadline = time.monotonic() + 120             # renders done before the first start
         while time.monotonic() < deadline:
             tasks = station.prerenderer._tasks.values()
             if len(tasks) >= starts and all(t.future.done() for t in tasks):
                 break
             time.sleep(0.1)
         plan = {3: "disk full", 8: "disk freed", 10: "control flood", 14: "hostile edit (alias-bomb key)",
-                17: "edit reverted", 19: "pathological bulletin edit"} if inject else {}
+                17: "edit reverted", 19: "pathological bulletin edit",
+                # Faults that hit rendering: an edit changes a slot 10 s ahead, so it is rendered again.
+                23: "render into full disk", 30: "render with memory full too", 38: "disks freed"} if inject else {}
+        plan = {i: name for i, name in plan.items() if i + 6 < starts}
         idle: list = []
         try:
             for index, when in enumerate(scheduled):
@@ -291,10 +336,10 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -
                 at = time.time()
                 if name == "disk full":
                     disk.fill()
-                    faults[name] = (at, "AS-RUN LOG WRITE FAULT")
+                    faults[name] = (at, "AS-RUN LOG WRITE FAULT", None)
                 elif name == "disk freed":
                     disk.free()
-                    faults[name] = (at, "writable again")
+                    faults[name] = (at, "writable again", None)
                 elif name == "control flood":
                     for _ in range(200):
                         sock = socket.socket(socket.AF_UNIX)
@@ -303,38 +348,61 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured) -
                     with socket.socket(socket.AF_UNIX) as nested:
                         nested.connect(str(socket_path(disk.path)))
                         nested.sendall(b"[" * 1200 + b"\n")
-                    faults[name] = (at, "control")          # none expected: each is answered, not logged
+                    faults[name] = (at, "control", None)    # none expected: each is answered, not logged
                 elif name.startswith("hostile edit"):
                     path.write_text(good.replace("bulletins:", f"bulletins:\n  ? {BOMB}\n  : x"), encoding="utf-8")
-                    faults[name] = (at, "aliases (*name) expand")
+                    faults[name] = (at, "aliases (*name) expand", None)
                 elif name == "edit reverted":
-                    path.write_text(good, encoding="utf-8")
-                    faults[name] = (at, "schedule reloaded")
-                else:
+                    edit()
+                    faults[name] = (at, "schedule reloaded", None)
+                elif name == "pathological bulletin edit":
                     (folder / "benh.txt").write_text("1-" * 20_000, encoding="utf-8")
-                    edited = yaml.safe_load(good)
-                    edited["bulletins"]["benh"] = {"text_file": "benh.txt"}
-                    path.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), encoding="utf-8")
-                    faults[name] = (at, "schedule reloaded")
+                    current["bulletins"]["benh"] = {"text_file": "benh.txt"}
+                    edit()
+                    faults[name] = (at, "schedule reloaded", None)
+                elif name == "render into full disk":
+                    # The disk fills, then the slot 10 s ahead is edited to play another bulletin,
+                    # whose speech the disk's cache holds: it is rendered in memory from it.
+                    disk.fill()
+                    target = index + 5
+                    current["slots"][target]["play"] = [f"b{(target + 1) % starts}"]
+                    edit()
+                    faults[name] = (at, "rendered in memory", scheduled[target])
+                elif name == "render with memory full too":
+                    # Memory fills too; the slot 10 s ahead gets a text never spoken: no render
+                    # can be written anywhere, so it airs from its parts (eSpeak NG's stdout).
+                    memory.fill()
+                    target = index + 5
+                    current["bulletins"]["moi"] = {"text": "Sáu bảy."}
+                    current["slots"][target]["play"] = ["moi"]
+                    edit()
+                    faults[name] = (at, "no room to render in memory", scheduled[target])
+                else:
+                    disk.free()
+                    memory.free()
+                    faults[name] = (at, "writable again", None)
             end = scheduled[-1] + timedelta(seconds=5)
             while datetime.now(ZoneInfo(TZ_NAME)) < end and len(errors) < starts:
                 time.sleep(0.2)
+            time.sleep(0.5)                           # the last programme drains out of the sink
         finally:
             for sock in idle:
                 sock.close()
             station.stop()
+        heard = heard_by_slot(pulse, scheduled)
         report = {}
-        for name, (at, needle) in faults.items():
-            around = [e for s, e in errors.items() if 0 <= s.timestamp() - at <= FAULT_WINDOW]
+        for name, (at, needle, target) in faults.items():
+            around = [s for s in errors if 0 <= s.timestamp() - at <= FAULT_WINDOW]
             latency = captured.first_after(at, needle) if needle != "control" else None
             if name == "disk freed" and latency is None and "disk full" in faults:
                 # Deleting aired renders may give the log its space back before the operator does.
                 cleared = captured.first_after(faults["disk full"][0], needle)
                 latency = None if cleared is None else cleared - (at - faults["disk full"][0])
-            report[name] = (around, latency)
-        return report, list(errors.values())
+            report[name] = (around, latency, target)
+        return report, errors, heard
     finally:
         disk.unmount()
+        memory.unmount()
 
 
 def worst_inputs(root: Path) -> dict[str, Path]:
@@ -505,6 +573,10 @@ def run_memory(root: Path, pulse: PulseServer, minutes: float, air_seconds: floa
     return lines
 
 
+def _ms(value: float | None) -> str:
+    return "not aired" if value is None else f"{value:.2f} ms"
+
+
 def faults_main(starts: int) -> None:
     from broadcaster.onair.reload import validate_off_path
     from broadcaster.schedule import Schedule  # noqa: F401  (the reload check unpickles one)
@@ -519,23 +591,41 @@ def faults_main(starts: int) -> None:
     root_logger.addHandler(captured)
     root_logger.setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    with private_pulse("bench-faults-") as (root, _):
+    load_before = os.getloadavg()
+    with private_pulse("bench-faults-") as (root, pulse):
         runs = {}
         for name, inject in (("no faults", False), ("with faults", True)):
             folder = root / name.replace(" ", "-")
             folder.mkdir()
             print(f"running {name} ({starts} starts, one every {SPACING} s) ...", flush=True)
-            runs[name] = run_faults(folder, starts, inject=inject, captured=captured)
+            runs[name] = run_faults(folder, starts, inject=inject, captured=captured, pulse=pulse)
+        load_after = os.getloadavg()
         print()
-        print("start error (target: median <= 5 ms, max <= 30 ms); reported by PortAudio's DAC time")
-        print(summary("no faults", runs["no faults"][1], starts))
-        print(summary("with faults", runs["with faults"][1], starts))
-        print(f"slots in the {FAULT_WINDOW:g} s after each fault, and the time to the fault's first log line:")
-        for name, (around, latency) in runs["with faults"][0].items():
+        print("machine load average (1, 5, 15 min): before %.2f %.2f %.2f, after the two runs %.2f %.2f %.2f"
+              % (*load_before, *load_after))
+        print("start error (target: median <= 5 ms, max <= 30 ms at the device)")
+        print("reported: PortAudio's DAC time of the first sample - scheduled second")
+        for name, (_, errors, _) in runs.items():
+            print(summary(name, list(errors.values()), starts))
+        print("heard: the first loud sample leaving the PulseAudio pipe sink - scheduled second")
+        for name, (_, _, heard) in runs.items():
+            print(summary(name, list(heard.values()), starts))
+        print(f"slots in the {FAULT_WINDOW:g} s after each fault (reported, then heard), and the time to the fault's "
+              "first log line:")
+        report, errors, heard = runs["with faults"]
+        for name, (around, latency, target) in report.items():
             line = "no log line by design" if name == "control flood" else (
                 "no log line" if latency is None else f"first log line after {latency * 1000:7.1f} ms"
                 if latency >= 0 else f"log writable again {-latency * 1000:7.1f} ms before")
-            print(f"  {name:32s} {summary('', around, len(around)).strip() if around else 'no slot in the window':70s} {line}")
+            reported = [errors[s] for s in around]
+            heard_around = [heard[s] for s in around if s in heard]
+            print(f"  {name:30s} {summary('', reported, len(around)).strip() if around else 'no slot in the window':70s} "
+                  f"{line}")
+            if around:
+                print(f"  {'':30s} {summary('', heard_around, len(around)).strip()} (heard)")
+            if target is not None:
+                print(f"  {'':30s} its own slot {target:%H:%M:%S}: "
+                      f"reported {_ms(errors.get(target))}, heard {_ms(heard.get(target))}")
         print()
         print("validate (own process) and the reload's check (its child process) on the worst inputs "
               "(target <= 5 s, <= 200 MB):")

@@ -104,3 +104,25 @@ def test_with_disk_and_memory_full_recordings_and_texts_air_straight_from_their_
     assert wav_seconds(spoken) > 4.0 and loudness(spoken) > 0.02
     assert not [p for p in small_disk.path.rglob("*") if p.is_file() and p.name != ".filler"
                 and p.suffix in (".wav", ".f32") and p.stat().st_size]     # no sound was written on the full disk
+
+
+def test_an_emergency_cuts_into_a_programme_airing_from_its_parts_and_it_airs_again(folder, run_station, small_disk):
+    from broadcaster.onair.requests import resolve_emergency
+
+    folder.state = small_disk.path
+    text = "Thông báo lịch tiêm chủng cho trẻ em dưới năm tuổi tại trạm y tế xã vào sáng thứ hai tuần tới."
+    folder.write({"dai": {"text": text}}, [{"name": "Dai", "at": clock_in(4), "play": ["dai"]}])
+    schedule = folder.load()
+    small_disk.fill()                                    # no render anywhere: both air from their parts
+    station = run_station(schedule, memory=small_disk.path / "memory")
+    wait_for(lambda: station.playout.status()["current"], timeout=15)
+    wait_for(lambda: folder.aired.exists() and list(folder.aired.glob(".*.part")), timeout=5)
+    station.submit(resolve_emergency(schedule, text="Bão số 3 sắp đổ bộ.", bulletin=None, title=None,
+                                     now=station.now()))
+    rows = wait_for(lambda: len(r := station.asrun.history()) == 3 and all(x.status.value != "playing" for x in r)
+                    and r, timeout=40)
+    assert [(r.slot, r.status) for r in sorted(rows, key=lambda r: r.started)] == [
+        ("Dai", Status.INTERRUPTED), ("emergency", Status.PLAYED), ("Dai", Status.LATE)]   # aired again after it
+    cut, warning, again = folder.aired_files()
+    assert wav_seconds(cut) < wav_seconds(again) - 1.0    # faded out early, then read whole
+    assert all(loudness(p) > 0.02 for p in (cut, warning, again))
