@@ -4,6 +4,12 @@
 this process's PortAudio pointed at it. It is stopped by pid at session end, even when tests
 fail. `spare_pulse`: a second server a test may kill (an unplugged sound card). Other folders
 keep their own fixtures in their own conftest.py.
+
+The suite runs in parallel pytest-xdist workers (scripts/test): a session fixture is made once per
+worker process (each worker has its own PulseAudio under its own temporary folder), and nothing
+may use a fixed path, a fixed port or process-wide state that outlives its test. Tests marked
+`serial` hold a real-time bound that the other workers' load could break; `--phase parallel`
+leaves them out and `--phase serial` runs only them, which scripts/test does one after the other.
 """
 
 from __future__ import annotations
@@ -13,10 +19,43 @@ from collections.abc import Iterator
 
 import pytest
 
+from broadcaster import i18n
 from tests.icecast import IcecastServer
 from tests.pulseaudio import PulseServer
 
 _PULSE_ENV = ("XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_RUNTIME_PATH")
+PHASES = ("all", "parallel", "serial")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--phase", choices=PHASES, default="all",
+                     help="parallel: every test but those marked serial; serial: only those; all (default): both")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    phase = config.getoption("phase")
+    if phase == "all":
+        return
+    serial = {item: item.get_closest_marker("serial") is not None for item in items}
+    dropped = [item for item in items if serial[item] != (phase == "serial")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if serial[item] == (phase == "serial")]
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language: `main(["--lang", "en", ...])` in the
+    test process sets it for the process, and a worker would carry it into its next test."""
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def english() -> None:
+    """The test runs in English (`default_language` puts the default back after it)."""
+    i18n.set_language("en")
 
 
 @pytest.fixture(scope="session")

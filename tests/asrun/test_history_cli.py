@@ -122,7 +122,7 @@ def test_json_and_csv_together_is_a_usage_error(station, capsys):
     assert "Choose one of --json and --csv" in capsys.readouterr().err
 
 
-def test_partial_relay_is_shown_with_its_gaps(station, capsys, monkeypatch):
+def test_partial_relay_is_shown_with_its_gaps(station, capsys, monkeypatch, english):
     report = RelayReport(1775.5, (Gap(300.0, 24.5, "the relay source stopped sending"),), True)
     day = datetime(2023, 1, 19, 6, 0, tzinfo=HCM)
     with AsRunLog(log_path(station.parent / "trạng-thái")) as asrun:

@@ -53,6 +53,7 @@ def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
     assert all(r.engine == "tone" for r in by_start)
 
 
+@pytest.mark.serial
 def test_emergency_cuts_in_and_the_normal_programme_restarts(folder, run_station, caplog):
     folder.write({"dai": {"text": "3s 440Hz"}}, [{"name": "Sang", "at": clock_in(3), "play": ["dai"]}])
     station = run_station(folder.load())
@@ -185,6 +186,7 @@ def test_reload_keeps_unchanged_renders_and_rerenders_edited_ones(folder, run_st
     assert [r.status for r in rows_of(station)] == [Status.PLAYED] * 3
 
 
+@pytest.mark.serial
 def test_scheduled_emergency_cuts_in_on_its_second(folder, run_station):
     start = clock_in(4)
     folder.write({"dai": {"text": "4s 440Hz"}, "bao": {"text": "1s 1000Hz", "priority": "emergency"}},

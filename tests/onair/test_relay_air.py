@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta
 
 import numpy as np
+import pytest
 import yaml
 
 from broadcaster.onair.requests import resolve_emergency
@@ -88,6 +89,7 @@ def test_emergency_cuts_a_zone_relay_everywhere_then_the_relay_resumes_on_its_zo
     assert abs((last.ended - start).total_seconds() - 12.0) < 1.5           # its end stays 12 s after its start
 
 
+@pytest.mark.serial
 def test_icecast_restart_leaves_the_sound_card_alone_and_a_dead_relay_fails_without_delaying_the_next(
         folder, icecast, run_station, pulse_clean, caplog):
     main_mount = icecast.source_url("xa.mp3")

@@ -18,6 +18,7 @@ def dominant(samples: np.ndarray, rate: int = 48_000) -> int:
     return int(round(np.argmax(spectrum) * rate / len(piece)))
 
 
+@pytest.mark.serial
 def test_slot_airs_on_the_sound_card_on_time(folder, run_station, pulse_clean):
     folder.write({"chao": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(4), "play": ["chao"]}],
                  output="default")

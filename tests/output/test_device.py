@@ -32,6 +32,7 @@ def aligned(pulse: PulseServer, reference: np.ndarray) -> tuple[np.ndarray, floa
     return pulse.captured()[index:], arrived
 
 
+@pytest.mark.serial
 def test_programme_arrives_sample_exact_and_on_time(pulse_clean, make_wav):
     path, samples = make_wav(1.5)
     start_at = soon(0.8)
@@ -80,6 +81,7 @@ def window_gains(captured: np.ndarray, reference: np.ndarray, size: int) -> np.n
     return np.sqrt((c ** 2).mean(axis=1)) / np.sqrt((r ** 2).mean(axis=1))
 
 
+@pytest.mark.serial
 def test_stop_fades_out_and_reports_interrupted(pulse_clean, make_wav):
     path, samples = make_wav(5.0, seed=4)
     output = SoundDeviceOutput(None)

@@ -48,6 +48,7 @@ def test_same_label_twice_keeps_both(tmp_path, make_wav):
     assert sorted(p.name for p in tmp_path.glob("x*.wav")) == ["x-2.wav", "x.wav"]
 
 
+@pytest.mark.serial
 def test_realtime_waits_for_start_and_paces(tmp_path, make_wav):
     path, samples = make_wav(0.5)
     start_at = datetime.now(timezone.utc) + timedelta(seconds=0.3)

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 
 from broadcaster.cli import main
 from broadcaster.output.icecast import IcecastSink, listeners, routed_sinks, station_sinks
@@ -109,6 +110,7 @@ def test_silence_keeps_the_mount_up_between_programmes(icecast):
         sink.close()
 
 
+@pytest.mark.serial
 def test_icecast_restart_is_one_outage_reported_per_programme(icecast, caplog):
     sink = sink_for(icecast, "xa.mp3")
     write_times = []

@@ -86,6 +86,7 @@ def test_relay_of_an_icecast_mount_is_levelled_and_ends_on_time_with_a_fade(icec
     assert abs(loudness.integrated - -16.0) <= 2.0 and loudness.true_peak <= -1.0, loudness
 
 
+@pytest.mark.serial
 def test_source_dropping_mid_relay_is_a_gap_of_room_tone_with_a_notice_then_resumes(icecast, tone_sources):
     source = tone_sources(icecast, "vov1.mp3", 440)
     notice = (0.2 * np.sin(2 * np.pi * 1000 * np.arange(RATE) / RATE)).astype(np.float32)

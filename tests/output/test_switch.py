@@ -90,6 +90,7 @@ def test_a_cut_reaches_the_followers_faded_like_the_output(tmp_path, make_wav, f
     np.testing.assert_array_equal(np.round(aired * 32768).astype(np.int16), written)
 
 
+@pytest.mark.serial
 def test_between_programmes_followers_get_silence_in_real_time(tmp_path, follower):
     sink = follower("mount")
     switch = Switch(lambda: FileOutput(tmp_path), followers=[sink])
@@ -101,6 +102,7 @@ def test_between_programmes_followers_get_silence_in_real_time(tmp_path, followe
     assert all(b > a for a, b in zip(times, times[1:]))
 
 
+@pytest.mark.serial
 def test_what_a_follower_could_not_take_is_reported(tmp_path, make_wav, follower):
     path, _ = make_wav(0.5)
     away, small = follower("away"), follower("small", ring_seconds=0.01)   # 10 ms ring, 20 ms blocks
