@@ -1,8 +1,17 @@
 """The as-run log (nhật ký phát thanh): what really aired, when, and what went wrong.
 
 Where it sits: beside the daemon. `broadcaster.onair` writes one row per occurrence (scheduled,
-manual or emergency) as it starts and finishes; `broadcaster history` reads the rows back for
-the operator and the commune's paperwork. In: occurrence facts and playback reports. Out: rows.
+make-up, manual or emergency) as it starts and finishes; `broadcaster history` reads the rows
+back for the operator and the commune's paperwork. In: occurrence facts and playback reports.
+Out: rows.
+
+One row per occurrence, whatever happens on the way: a second airing of the same occurrence (a
+device retry, the replay after an emergency cut it, a catch-up after a crash cut it) reopens its
+row (`attempts` + 1) and the outcome it replaces moves into the row's `note`, so the row's
+status is always the occurrence's final outcome and the note tells how it got there; what a cut
+airing was on air before the replay is kept in `aired_before` (seconds), so airtime stays
+measured. Logs written before this rule (schema 1) open and keep their rows: the columns are
+added at open, and readers still count several rows of one key once.
 
 SQLite in WAL mode, one transaction per change, so a row written before a kill -9 or a power
 cut is still there after a restart; `recover()` then marks rows left "playing" as interrupted.
@@ -85,6 +94,15 @@ i18n.register({
         "Chương trình bị ngắt: chương trình phát thanh dừng đột ngột (mất điện hoặc bị tắt) khi đang phát.",
         "Interrupted: the station program stopped abruptly (power cut or kill) while this was playing.",
     ),
+    "asrun.way": ("{at} {status}: {detail}", "{at} {status}: {detail}"),
+    "asrun.way_bare": ("{at} {status}", "{at} {status}"),
+    "status.playing": ("đang phát", "playing"),
+    "status.played": ("đã phát", "played"),
+    "status.late": ("phát muộn", "late"),
+    "status.missed": ("bị lỡ", "missed"),
+    "status.failed": ("lỗi", "failed"),
+    "status.interrupted": ("bị ngắt", "interrupted"),
+    "status.partial": ("phát không trọn", "partial"),
 })
 
 FILE_NAME = "asrun.sqlite3"
@@ -115,6 +133,10 @@ class AsRunRow:
     status: Status
     engine: str | None
     error: str | None
+    attempts: int = 1            # times it went to the air (device tries, replays); 0 if it never did
+    note: str | None = None      # what happened on the way to the final status, oldest first
+    aired_before: float = 0.0    # seconds on air of earlier airings that were cut (then replayed)
+    pending: bool = False        # still waiting in memory or the journal, not yet in SQLite
 
     def to_json(self) -> dict:
         """A JSON-ready dict; times as ISO 8601 with offset and milliseconds."""
@@ -131,7 +153,20 @@ class AsRunRow:
             "status": self.status.value,
             "engine": self.engine,
             "error": self.error,
+            "attempts": self.attempts,
+            "note": self.note,
+            "pending": self.pending,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AsRunRow":
+        """The row `to_json()` wrote (a running daemon's answer to `{"cmd": "pending"}`)."""
+        return cls(id=int(data["id"]), key=data["key"], kind=data["kind"], slot=data["slot"],
+                   bulletins=tuple(data["bulletins"]), priority=data["priority"],
+                   scheduled=_parse(data["scheduled"]), started=_parse(data["started"]),
+                   ended=_parse(data["ended"]), status=Status(data["status"]), engine=data["engine"],
+                   error=data["error"], attempts=int(data.get("attempts", 1)), note=data.get("note"),
+                   pending=bool(data.get("pending", False)))
 
 
 class Fact(NamedTuple):
@@ -148,7 +183,7 @@ class Fact(NamedTuple):
     ended: str | None
     status: str
     engine: str | None
-    minutes: float               # ended - started, 0 when either is missing
+    minutes: float               # ended - started (0 when either is missing) + what cut airings aired before
     error: str | None
 
 
@@ -181,12 +216,30 @@ CREATE TABLE IF NOT EXISTS asrun (
     ended TEXT,
     status TEXT NOT NULL,
     engine TEXT,
-    error TEXT
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    note TEXT,
+    aired_before REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS asrun_scheduled ON asrun (scheduled_utc);
 CREATE INDEX IF NOT EXISTS asrun_status ON asrun (status);
 """
-_COLUMNS = "id, key, kind, slot, bulletins, priority, scheduled, started, ended, status, engine, error"
+# Schema 2 added `attempts`, `note` and `aired_before` (one row per occurrence) and an index on
+# `key` (the row of an occurrence is looked up when it airs again). A schema-1 log gets them at
+# open; its rows keep their values, with `attempts` 1 for a row that started and 0 for one that
+# never did.
+SCHEMA_VERSION = 2
+_MIGRATE = {
+    "attempts": ("ALTER TABLE asrun ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1",
+                 "UPDATE asrun SET attempts = 0 WHERE started IS NULL"),
+    "note": ("ALTER TABLE asrun ADD COLUMN note TEXT",),
+    "aired_before": ("ALTER TABLE asrun ADD COLUMN aired_before REAL NOT NULL DEFAULT 0",),
+}
+_KEY_INDEX = "CREATE INDEX IF NOT EXISTS asrun_key ON asrun (key)"
+_COLUMNS = ("id, key, kind, slot, bulletins, priority, scheduled, started, ended, status, engine, error, "
+            "attempts, note, aired_before")
+# How a schema-1 log that cannot be migrated (read-only) answers for the newer columns.
+_OLD_COLUMNS = _COLUMNS.replace("attempts, note, aired_before", "CASE WHEN started IS NULL THEN 0 ELSE 1 END, NULL, 0")
 _SEPARATOR = "\n"   # bulletin ids are YAML keys; a newline cannot appear in one
 
 
@@ -227,11 +280,14 @@ class AsRunLog:
     and written, in order, as soon as the log takes it; reads see it meanwhile. At open, a
     truncated, corrupt or unreadable log is moved aside and a fresh one started
     (`replaced`), and what the journal kept from an earlier run is written first.
-    `readonly=True` (the `history` command) changes nothing and raises `AsRunError` instead.
+    `readonly=True` (the `history` command) changes nothing and raises `AsRunError` instead;
+    it shows what the journal holds as pending rows unless `journal=False` (a running daemon
+    was asked for them instead).
     """
 
     def __init__(self, path: Path, *, readonly: bool = False, journal_folders: list[Path] | None = None,
-                 retry_every: float = 5.0, clock: Callable[[], datetime] | None = None) -> None:
+                 retry_every: float = 5.0, clock: Callable[[], datetime] | None = None,
+                 journal: bool = True) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self.retry_every = retry_every
@@ -252,8 +308,9 @@ class AsRunLog:
         self._journal = Journal(self.path, journal_folders or default_folders(self.path.parent))
         self._last_good = self.path.with_name(LAST_GOOD_NAME)
         self._aired: dict[str, float] = {}                # key -> scheduled (UTC epoch) of aired rows
+        self._columns = _COLUMNS                          # what SELECTs read (an unmigrated log: _OLD_COLUMNS)
         if readonly:
-            self._open_readonly()
+            self._open_readonly(journal)
             return
         self._aired = self._read_last_good()
         with self._lock:
@@ -261,7 +318,17 @@ class AsRunLog:
             self._replay_journal()
 
     # -- opening -------------------------------------------------------------------------------
-    def _open_readonly(self) -> None:
+    def _open_readonly(self, journal: bool) -> None:
+        """Open for reading only; with `journal`, what the journal holds (rows a daemon could not
+        write yet) is read too and shown as pending. An absent log reads as empty."""
+        if journal:
+            self._load_journal()
+        try:
+            os.stat(self.path)
+        except FileNotFoundError:
+            return                     # no log yet: nothing written, or only what the journal holds
+        except OSError as exc:
+            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc.strerror or exc)) from exc
         reason = inspect(self.path)
         if reason is not None:
             raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=reason))
@@ -269,6 +336,7 @@ class AsRunLog:
             self._db = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?mode=ro", uri=True,
                                        check_same_thread=False, timeout=10.0)
             damage = integrity(self._db)
+            self._columns = _select_list(self._db)
         except sqlite3.Error as exc:
             raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
         if damage is not None:
@@ -304,9 +372,11 @@ class AsRunLog:
             # FULL syncs the WAL on every commit: a row survives a power cut, not only a kill -9.
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
+            _migrate(db)
         except BaseException:
             db.close()
             raise
+        self._columns = _COLUMNS
         return db
 
     def _open_reader(self) -> None:
@@ -317,6 +387,7 @@ class AsRunLog:
             self._reader = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?immutable=1", uri=True,
                                            check_same_thread=False)
             self._reader.execute("SELECT count(*) FROM asrun").fetchone()
+            self._columns = _select_list(self._reader)
         except sqlite3.Error:
             if self._reader is not None:
                 self._reader.close()
@@ -420,12 +491,19 @@ class AsRunLog:
             self._close_connections()
 
     def _insert_row(self, fields: dict) -> int:
-        """INSERT one row (in the caller's transaction); an identical row replayed twice is not doubled."""
-        existing = self._db.execute(
-            "SELECT id FROM asrun WHERE key = ? AND kind = ? AND scheduled = ? AND started IS ? AND status = ?",
-            (fields["key"], fields["kind"], fields["scheduled"], fields["started"], fields["status"]),
-        ).fetchone() if fields.get("replayed") else None
+        """INSERT one row (in the caller's transaction), or bring the occurrence's row up to date.
+
+        A row that waited in memory while SQLite could not be read may belong to an occurrence
+        that already has a row there: it is merged into that row, never written as a second one.
+        An identical row replayed twice from the journal is not doubled.
+        """
+        existing = self._db.execute(f"SELECT {_COLUMNS} FROM asrun WHERE key = ? ORDER BY id DESC LIMIT 1",
+                                    (fields["key"],)).fetchone()
         if existing:
+            old = dict(zip(_COLUMN_NAMES, existing))
+            if fields.get("replayed") and all(old[c] == fields[c] for c in ("kind", "scheduled", "started", "status")):
+                return existing[0]
+            self._update_row(existing[0], _merged(old, fields))
             return existing[0]
         names = [c for c in _WRITTEN if c in fields]
         cursor = self._db.execute(
@@ -434,7 +512,7 @@ class AsRunLog:
         return cursor.lastrowid
 
     def _update_row(self, row_id: int, change: dict) -> None:
-        names = [c for c in ("ended", "status", "error", "started") if c in change]
+        names = [c for c in _MUTABLE if c in change]
         self._db.execute(
             f"UPDATE asrun SET {', '.join(f'{c} = ?' for c in names)} WHERE id = ? AND (? IS NULL OR key = ?)",
             (*(change[c] for c in names), row_id, change.get("key"), change.get("key")))
@@ -444,18 +522,47 @@ class AsRunLog:
         if self._journal.append({"run": self._run, **change}) is None and not self._journal.full:
             log.debug("no disk took the as-run journal entry; it stays in memory")
 
+    def _existing(self, key: str) -> tuple[int, dict] | None:
+        """The occurrence's row so far (id or handle, its fields as they stand), or None (lock held)."""
+        for handle in reversed(self._pending):
+            if self._pending[handle]["key"] == key:
+                return handle, self._pending[handle]
+        db = self._db or self._reader
+        if db is None:
+            return None
+        try:
+            record = db.execute(f"SELECT {self._columns} FROM asrun WHERE key = ? ORDER BY id DESC LIMIT 1",
+                                (key,)).fetchone()
+        except sqlite3.Error:
+            return None          # unreadable now: the flush merges the rows by key when it can
+        if record is None:
+            return None
+        fields = {**dict(zip(_COLUMN_NAMES, record)), **self._updates.get(record[0], {})}
+        scheduled = _parse(fields["scheduled"])
+        self._known.setdefault(record[0], (key, scheduled.timestamp()))
+        return record[0], fields
+
     def _insert(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
                 scheduled: datetime, status: Status, started: datetime | None,
                 ended: datetime | None, engine: str | None, error: str | None) -> int:
+        """The occurrence's one row: written new, or its existing row brought to this state."""
         scheduled = _aware(scheduled)
         for value in (started, ended):
             if value is not None:
                 _aware(value)
         fields = dict(key=key, kind=kind, slot=slot, bulletins=_SEPARATOR.join(bulletins), priority=str(priority),
                       scheduled=iso(scheduled), scheduled_utc=scheduled.timestamp(), started=iso(started),
-                      ended=iso(ended), status=Status(status).value, engine=engine, error=error)
+                      ended=iso(ended), status=Status(status).value, engine=engine, error=error,
+                      attempts=0 if started is None else 1, note=None, aired_before=0.0)
         with self._lock:
-            if self._flush():
+            written = self._flush()
+            found = self._existing(key)
+            if found is not None:
+                row_id, old = found
+                self._change(row_id, _merged(old, fields))
+                log.debug("as-run row %s again: %s %s", row_id, key, fields["status"])
+                return row_id
+            if written:
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
                     row_id = self._insert_row(fields)
@@ -477,8 +584,10 @@ class AsRunLog:
 
     def start(self, *, key: str, kind: str, slot: str, bulletins, priority: str,
               scheduled: datetime, started: datetime, engine: str | None) -> int:
-        """A row for a programme that just began playing (status PLAYING); returns its id.
+        """The occurrence's row, PLAYING: its programme just began (again); returns the row id.
 
+        A second start of the same key (a device retry, a replay after a cut, a catch-up after a
+        crash) reopens the same row: `attempts` + 1, the outcome it replaces goes into `note`.
         The id is negative while the row waits in memory for the disk; pass it to `finish()`
         all the same.
         """
@@ -530,18 +639,19 @@ class AsRunLog:
                scheduled: datetime, status: Status, started: datetime | None = None,
                ended: datetime | None = None, engine: str | None = None,
                error: str | None = None) -> int:
-        """A complete row in one go (missed, failed, or anything already over); returns its id."""
+        """The occurrence's row in one go (missed, failed, or anything already over); returns its id.
+
+        An occurrence that has a row already (cut, then stopped before it aired again) gets that
+        row brought to this outcome, not a second row.
+        """
         return self._insert(key=key, kind=kind, slot=slot, bulletins=bulletins, priority=priority,
                             scheduled=scheduled, status=status, started=started, ended=ended,
                             engine=engine, error=error)
 
-    def _replay_journal(self) -> None:
-        """Changes an earlier run could not write: back into memory, then into the log (lock held)."""
-        changes = self._journal.read()
-        if not changes:
-            return
+    def _load_journal(self) -> None:
+        """Changes an earlier run (or a running daemon) could not write, into memory (lock held or opening)."""
         handles: dict[tuple, int] = {}
-        for change in changes:
+        for change in self._journal.read():
             fields = change.get("fields")
             if not isinstance(fields, dict):
                 continue
@@ -549,13 +659,20 @@ class AsRunLog:
             if change.get("op") == "row" and isinstance(fields.get("key"), str):
                 handle = next(self._handles)
                 handles[origin] = handle
-                self._pending[handle] = {**fields, "replayed": True}
+                self._pending[handle] = {"attempts": 0 if fields.get("started") is None else 1, "note": None,
+                                         "aired_before": 0.0, **fields, "replayed": True}
                 self._note_aired(fields)
             elif change.get("op") == "update" and origin in handles:
                 self._pending[handles[origin]].update(fields)
                 self._note_aired(self._pending[handles[origin]])
             elif change.get("op") == "update" and isinstance(change.get("id"), int):
                 self._updates.setdefault(change["id"], {}).update(fields)
+
+    def _replay_journal(self) -> None:
+        """Changes an earlier run could not write: back into memory, then into the log (lock held)."""
+        self._load_journal()
+        if not self._pending and not self._updates:
+            return
         log.warning("%s", i18n.tr("asrun.journal_found", count=len(self._pending) + len(self._updates)))
         if self._flush():
             return
@@ -585,6 +702,8 @@ class AsRunLog:
 
     def _write_last_good(self) -> None:
         """Keep the keys that aired in a small file apart from SQLite: evidence if the log is lost."""
+        if self.readonly:
+            return
         if len(self._aired) > LAST_GOOD_KEEP:
             latest = sorted(self._aired.items(), key=lambda item: item[1])[-LAST_GOOD_KEEP:]
             self._aired = dict(latest)
@@ -657,7 +776,8 @@ class AsRunLog:
                 try:
                     records = db.execute(
                         "SELECT id, key, kind, slot, bulletins, scheduled_utc, scheduled, started, ended, status, "
-                        "engine, COALESCE(ROUND((julianday(ended) - julianday(started)) * 86400000) / 60000.0, 0), error "
+                        "engine, COALESCE(ROUND((julianday(ended) - julianday(started)) * 86400000) / 60000.0, 0)"
+                        f" + {'aired_before' if self._columns == _COLUMNS else '0'} / 60.0, error "
                         "FROM asrun "
                         "WHERE scheduled_utc >= ? AND scheduled_utc < ? ORDER BY scheduled_utc, id",
                         (first, last)).fetchall()
@@ -666,7 +786,8 @@ class AsRunLog:
         if waiting:
             return [Fact(r.id, r.key, r.kind, r.slot, r.bulletins, r.scheduled.timestamp(), iso(r.scheduled),
                          iso(r.started), iso(r.ended), r.status.value, r.engine,
-                         (r.ended - r.started).total_seconds() / 60 if r.started and r.ended else 0.0, r.error)
+                         ((r.ended - r.started).total_seconds() if r.started and r.ended else 0.0) / 60
+                         + r.aired_before / 60, r.error)
                     for r in self.history(start, end)]
         # The same few slots, kinds, statuses, engines and bulletin lists repeat on every row: one
         # object each keeps a year of rows small.
@@ -693,15 +814,26 @@ class AsRunLog:
             db = self._db or self._reader
             if db is not None:
                 try:
-                    records = db.execute(f"SELECT {_COLUMNS} FROM asrun {tail}", params).fetchall()
+                    records = db.execute(f"SELECT {self._columns} FROM asrun {tail}", params).fetchall()
                 except sqlite3.Error as exc:
                     if self.readonly:
                         raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
                     self._failed(i18n.tr("asrun.read_failed", path=self.path, detail=exc))
             rows = [_from_record(r, self._updates.get(r[0])) for r in records]
-            rows += [_from_record(tuple([handle] + [f[c] for c in _COLUMN_NAMES[1:]]), None)
+            rows += [_from_record(tuple([handle] + [f.get(c) for c in _COLUMN_NAMES[1:]]), None, pending=True)
                      for handle, f in self._pending.items()]
         return [row for row in rows if keep(row)]
+
+    def pending(self) -> list[AsRunRow]:
+        """Rows whose latest state is not in SQLite yet (in memory and the journal), oldest first.
+
+        The control socket's `{"cmd": "pending"}` answers with these, so `history` can show them.
+        """
+        with self._lock:
+            waiting = list(self._updates)
+        rows = self._select(f"WHERE id IN ({', '.join('?' for _ in waiting)})" if waiting else "WHERE 0", tuple(waiting),
+                            lambda r: r.pending)
+        return sorted(rows, key=lambda r: (r.scheduled.timestamp(), r.id < 0, abs(r.id)))
 
     def close(self) -> None:
         """Write what waits if the log takes it now; what does not stays in the journal for next start."""
@@ -724,17 +856,73 @@ class AsRunLog:
 
 _COLUMN_NAMES = tuple(_COLUMNS.split(", "))
 _WRITTEN = _COLUMN_NAMES[1:7] + ("scheduled_utc",) + _COLUMN_NAMES[7:]
+_MUTABLE = ("started", "ended", "status", "error", "engine", "attempts", "note", "aired_before")   # what a change may set
+_ON_AIR = _AIRED + (Status.INTERRUPTED.value,)    # an airing with measured airtime (a cut one included)
 
 
-def _from_record(r: tuple, change: dict | None) -> AsRunRow:
+def _from_record(r: tuple, change: dict | None, *, pending: bool = False) -> AsRunRow:
     """An `AsRunRow` from a SELECT of `_COLUMNS`, with the changes still in memory applied."""
     if change:
-        r = tuple(change.get(name, value) if name in ("ended", "status", "error", "started") else value
-                  for name, value in zip(_COLUMN_NAMES, r))
+        r = tuple(change.get(name, value) if name in _MUTABLE else value for name, value in zip(_COLUMN_NAMES, r))
     return AsRunRow(id=r[0], key=r[1], kind=r[2], slot=r[3],
                     bulletins=tuple(r[4].split(_SEPARATOR)) if r[4] else (),
                     priority=r[5], scheduled=_parse(r[6]), started=_parse(r[7]),
-                    ended=_parse(r[8]), status=Status(r[9]), engine=r[10], error=r[11])
+                    ended=_parse(r[8]), status=Status(r[9]), engine=r[10], error=r[11],
+                    attempts=1 if r[12] is None else int(r[12]), note=r[13], aired_before=float(r[14] or 0),
+                    pending=pending or bool(change))
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a schema-1 log to schema 2 in one transaction; every row keeps its values."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    columns = {record[1] for record in db.execute("PRAGMA table_info(asrun)")}
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for column, statements in _MIGRATE.items():
+            if column not in columns:
+                for statement in statements:
+                    db.execute(statement)
+        db.execute(_KEY_INDEX)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _select_list(db: sqlite3.Connection) -> str:
+    """The columns to SELECT from this log: a schema-1 log opened read-only answers for the new ones."""
+    columns = {record[1] for record in db.execute("PRAGMA table_info(asrun)")}
+    return _COLUMNS if set(_MIGRATE) <= columns else _OLD_COLUMNS
+
+
+def _merged(old: dict, new: dict) -> dict:
+    """The occurrence's row after `new` (a start again, or an outcome) on top of `old`.
+
+    The new state wins; the outcome it replaces is kept in the note (with its time), the
+    attempts add up, the airtime of a cut airing adds to `aired_before`, and a start or engine
+    the new state does not know stays as it was.
+    """
+    notes = [part for part in (old.get("note"), _way(old), new.get("note")) if part]
+    aired = float(old.get("aired_before") or 0) + float(new.get("aired_before") or 0)
+    if old["status"] in _ON_AIR and old.get("started") and old.get("ended"):
+        aired += max(0.0, (_parse(old["ended"]) - _parse(old["started"])).total_seconds())
+    return {"status": new["status"], "started": new["started"] if new.get("started") is not None else old["started"],
+            "ended": new.get("ended"), "error": new.get("error"), "engine": new.get("engine") or old.get("engine"),
+            "attempts": int(old.get("attempts") or 0) + int(new.get("attempts") or 0),
+            "note": "; ".join(notes) or None, "aired_before": round(aired, 3)}
+
+
+def _way(fields: dict) -> str | None:
+    """One step of an occurrence's way, for its note: when, what status, why ("06:02:10 bị ngắt: ...")."""
+    moment = _parse(fields.get("ended") or fields.get("started"))
+    scheduled = _parse(fields["scheduled"])
+    at = (moment.astimezone(scheduled.tzinfo) if moment else scheduled).strftime("%H:%M:%S")
+    status = i18n.tr(f"status.{fields['status']}")
+    if fields.get("error"):
+        return i18n.tr("asrun.way", at=at, status=status, detail=fields["error"])
+    return i18n.tr("asrun.way_bare", at=at, status=status)
 
 
 def log_path(state_dir: Path) -> Path:

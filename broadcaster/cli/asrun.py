@@ -1,4 +1,9 @@
-"""`history`: the as-run log (nhật ký phát thanh) for the operator and the commune's paperwork."""
+"""`history`: the as-run log (nhật ký phát thanh) for the operator and the commune's paperwork.
+
+What SQLite holds, plus the rows still waiting to be written (the disk was full or read-only):
+a running daemon is asked for them (`{"cmd": "pending"}`, its memory is the latest word);
+without a daemon they are read from the journal. Both are shown marked as pending.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from rich.table import Table
 from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, AsRunRow, Status, log_path
 from broadcaster.cli.app import cli, console, schedule_option
+from broadcaster.errors import OnAirError
 from broadcaster.schedule import load_station
 
 i18n.register({
@@ -30,13 +36,9 @@ i18n.register({
     "history.col.status": ("Trạng thái", "Status"),
     "history.col.engine": ("Giọng đọc", "Voice"),
     "history.col.error": ("Lỗi", "Error"),
-    "status.playing": ("đang phát", "playing"),
-    "status.played": ("đã phát", "played"),
-    "status.late": ("phát muộn", "late"),
-    "status.missed": ("bị lỡ", "missed"),
-    "status.failed": ("lỗi", "failed"),
-    "status.interrupted": ("bị ngắt", "interrupted"),
-    "status.partial": ("phát không trọn", "partial"),
+    "history.col.attempts": ("Lần phát", "Tries"),
+    "history.col.note": ("Diễn biến", "On the way"),
+    "history.pending": ("{status} (chưa ghi vào nhật ký)", "{status} (not written to the log yet)"),
     "history.one_format": ("Chọn một trong --json và --csv.", "Choose one of --json and --csv."),
     "history.bad_range": ("Ngày --from ({first}) sau ngày --to ({last}).",
                           "--from ({first}) is after --to ({last})."),
@@ -45,7 +47,7 @@ i18n.register({
 STYLES = {Status.MISSED: "red", Status.FAILED: "bold red", Status.INTERRUPTED: "yellow",
           Status.LATE: "yellow", Status.PLAYING: "cyan", Status.PARTIAL: "yellow"}
 CSV_FIELDS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
-              "status", "engine", "error")
+              "status", "engine", "error", "attempts", "note", "pending")
 
 
 def in_zone(row: AsRunRow, zone: ZoneInfo) -> AsRunRow:
@@ -56,12 +58,41 @@ def in_zone(row: AsRunRow, zone: ZoneInfo) -> AsRunRow:
                                ended=local(row.ended))
 
 
-def read_history(path: Path, start: datetime | None, end: datetime | None) -> list[AsRunRow]:
-    """Rows of the log at `path`; an absent log is an empty history (and is not created)."""
-    if not path.exists():
-        return []
-    with AsRunLog(path, readonly=True) as asrun:
-        return asrun.history(start, end)
+def read_history(path: Path, start: datetime | None, end: datetime | None,
+                 waiting: list[AsRunRow] | None = None) -> list[AsRunRow]:
+    """Rows of the log at `path`, with the rows still waiting to be written marked pending.
+
+    `waiting`: a running daemon's pending rows (None: no daemon, the journal is read instead).
+    An absent log with nothing waiting is an empty history (and nothing is created).
+    """
+    with AsRunLog(path, readonly=True, journal=waiting is None) as asrun:
+        rows = asrun.history(start, end)
+    if not waiting:
+        return rows
+    first = start.timestamp() if start is not None else float("-inf")
+    last = end.timestamp() if end is not None else float("inf")
+    by_id = {row.id: row for row in rows}
+    by_key = {row.key: row.id for row in rows}
+    for row in waiting:
+        if not first <= row.scheduled.timestamp() < last:
+            continue
+        known = by_id.get(by_key.get(row.key)) if row.id < 0 else by_id.get(row.id)
+        if row.id < 0 and known is not None and (known.status, known.started) == (row.status, row.started):
+            continue        # written between the two reads
+        by_id[known.id if known is not None else row.id] = row
+    return sorted(by_id.values(), key=lambda r: (r.scheduled.timestamp(), r.id < 0, abs(r.id)))
+
+
+def daemon_pending(state_dir: Path) -> list[AsRunRow] | None:
+    """The rows a running daemon holds back from SQLite; None when no daemon runs for `state_dir`."""
+    from broadcaster.onair.control import ask_daemon
+
+    reply = ask_daemon(state_dir, {"cmd": "pending"})
+    if reply is None:
+        return None
+    if not reply.get("ok"):
+        raise OnAirError(str(reply.get("error")))
+    return [AsRunRow.from_json(item) for item in reply.get("rows", [])]
 
 
 def to_csv(rows: list[AsRunRow]) -> str:
@@ -71,6 +102,7 @@ def to_csv(rows: list[AsRunRow]) -> str:
     for row in rows:
         record = row.to_json()
         record["bulletins"] = " ".join(record["bulletins"])
+        record["pending"] = "1" if row.pending else None
         writer.writerow({key: "" if record[key] is None else record[key] for key in CSV_FIELDS})
     return buffer.getvalue()
 
@@ -94,7 +126,8 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
     zone = station.timezone
     start = datetime.combine(first_day.date(), time(), tzinfo=zone) if first_day else None
     end = datetime.combine(last_day.date() + timedelta(days=1), time(), tzinfo=zone) if last_day else None
-    rows = [in_zone(row, zone) for row in read_history(log_path(station.state_dir), start, end)]
+    waiting = daemon_pending(station.state_dir)
+    rows = [in_zone(row, zone) for row in read_history(log_path(station.state_dir), start, end, waiting)]
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
         return 0
@@ -105,13 +138,16 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
         click.echo(i18n.tr("history.empty"))
         return 0
     table = Table(title=i18n.tr("history.title", station=station.name))
-    for column in ("scheduled", "slot", "bulletins", "started", "ended", "status", "engine", "error"):
+    for column in ("scheduled", "slot", "bulletins", "started", "ended", "status", "attempts", "engine", "error",
+                   "note"):
         table.add_column(i18n.tr(f"history.col.{column}"))
     for row in rows:
+        status = i18n.tr(f"status.{row.status.value}")
         table.add_row(
             row.scheduled.strftime("%d/%m/%Y %H:%M:%S"), row.slot, ", ".join(row.bulletins),
-            _clock(row.started), _clock(row.ended), i18n.tr(f"status.{row.status.value}"),
-            row.engine or "", row.error or "", style=STYLES.get(row.status))
+            _clock(row.started), _clock(row.ended),
+            i18n.tr("history.pending", status=status) if row.pending else status, str(row.attempts),
+            row.engine or "", row.error or "", row.note or "", style=STYLES.get(row.status))
     console().print(table)
     return 0
 

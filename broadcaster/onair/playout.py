@@ -15,7 +15,11 @@ What it decides:
   to air again from its beginning;
 - a desk stop (`stop_current`) fades what plays, logged interrupted and never requeued;
 - a failed device is retried `device_tries` times, `device_retry_delay` apart, reopening the
-  output each time (the card may come back); an emergency or a stop ends the wait.
+  output each time (the card may come back); an emergency or a stop ends the wait. The log gets
+  one line when the output starts failing and one when it works again, not one per try.
+
+Each occurrence has one as-run row: a retry or a replay after a cut starts the same key again,
+and the as-run log reopens that row (see `asrun.log`), so its last status is the outcome.
 
 Locks, in the order they may be taken (never the other way round):
 1. `_cond` guards the queue, `_current`, each entry's `preempted`/`cut_by`/`stopped` flags,
@@ -97,6 +101,7 @@ class Playout:
         self._current: Entry | None = None
         self._timers: list[threading.Timer] = []
         self._stopping = False
+        self._device_fault: str | None = None   # the output's failure being retried (playout thread only)
         self._thread = threading.Thread(target=self._loop, name="playout", daemon=True)
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -309,6 +314,7 @@ class Playout:
             if self.on_aired is not None:
                 self.on_aired(entry, report)
             if report.completed:
+                self._device_works()
                 # Only a slot has a time to be late for; a desk request airs as soon as it is rendered.
                 late = (entry.kind.timed and report.started is not None
                         and policy.is_late(entry.scheduled, report.started))
@@ -328,9 +334,11 @@ class Playout:
                 return
             error = i18n.tr("onair.device_try", error=report.error, attempt=attempt, tries=self.device_tries)
             self.recorder.finished(row, ended=ended, status=Status.FAILED, error=error)
-            log.error("output failed for %s: %s", entry.key, error)
+            self._device_failed(entry, report.error)
             self.switch.reset()                 # reopened next time: the card may come back
-            if attempt < self.device_tries:
+            if attempt == self.device_tries:
+                log.error("%s not aired: the output failed %d times", entry.key, attempt)
+            else:
                 with self._cond:
                     if self.clock.wait(self._cond, lambda: self._stopping or entry.preempted or entry.stopped,
                                        self.device_retry_delay):
@@ -342,11 +350,27 @@ class Playout:
                         break
         self.renders.discard(entry.key)
 
+    def _device_failed(self, entry: Entry, error: str | None) -> None:
+        """One log line when the output starts failing (or fails differently), not one per try."""
+        if error == self._device_fault:
+            log.debug("output still failing for %s: %s", entry.key, error)
+            return
+        self._device_fault = error
+        log.error("output failed for %s: %s (retried %d times per programme, %g s apart; "
+                  "logged again when it works or fails differently)",
+                  entry.key, error, self.device_tries, self.device_retry_delay)
+
+    def _device_works(self) -> None:
+        if self._device_fault is not None:
+            log.warning("the output works again (it failed with: %s)", self._device_fault)
+            self._device_fault = None
+
     def _air_relay(self, entry: Entry) -> None:
         """Air a live relay; cut by an emergency it goes back on the queue and resumes live.
 
-        One as-run row per airing: a cut airing is `interrupted`; the last airing's row carries
-        the whole relay's outcome (played, partial with its gaps, or failed if it never connected).
+        One as-run row per relay: a cut airing marks it `interrupted`, the resumed airing reopens
+        it, and its last status is the whole relay's outcome (played, partial with its gaps, or
+        failed if it never connected).
         No device retries: a relay's time runs on regardless, so a retry would only shorten it.
         """
         relay = entry.relay

@@ -40,7 +40,8 @@ class Recorder:
 
     # -- writing -------------------------------------------------------------------------------
     def started(self, entry: Entry, *, started: datetime, engine: str | None) -> int:
-        """A PLAYING row, written before the sound begins so a crash mid-programme leaves a trace."""
+        """The entry's row, PLAYING, written before the sound begins so a crash mid-programme leaves
+        a trace; a retry or a replay of the same entry reopens its row (one row per occurrence)."""
         return self.log.start(**self._entry_fields(entry), started=started, engine=engine)
 
     def finished(self, row: int, *, ended: datetime, status: Status, error: str | None = None,
@@ -48,10 +49,11 @@ class Recorder:
         """Close the row of one airing; `started` is the device's measured start, if it has one."""
         if status in (Status.PLAYED, Status.LATE) and self.note is not None:
             error = "; ".join(part for part in (error, self.note()) if part) or None
-        self.log.finish(row, ended=ended, status=status, error=error, started=self._local(started))
+        self.log.finish(row, ended=self._local(ended), status=status, error=error, started=self._local(started))
 
     def never_aired(self, entry: Entry, *, status: Status, ended: datetime, error: str) -> None:
-        """A complete row for a queued entry that could not air (its render failed or was cancelled)."""
+        """The outcome of a queued entry that could not air (its render failed, the desk stopped it):
+        a complete row, or the entry's row (a cut programme stopped before its replay) closed."""
         self.log.record(**self._entry_fields(entry), status=status, ended=ended, error=error)
 
     def occurrence(self, occ: Occurrence, priority: Priority, *, status: Status, started: datetime | None = None,
@@ -91,6 +93,10 @@ class Recorder:
                 "replaced": {"reason": replaced.reason,
                              "moved_to": str(replaced.moved_to) if replaced.moved_to else None}
                 if replaced else None}
+
+    def pending(self) -> list[AsRunRow]:
+        """Rows not in SQLite yet (the control socket's `pending`, for `history`)."""
+        return self.log.pending()
 
     def close(self) -> None:
         self.log.close()

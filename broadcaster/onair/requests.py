@@ -1,4 +1,4 @@
-"""Desk requests: `play`, `emergency`, `stop` and `status`, from the CLI or the control socket.
+"""Desk requests: `play`, `emergency`, `stop`, `status` and `pending`, from the CLI or the control socket.
 
 In: a request dict (control socket) or a resolved `Request` (the CLI's direct mode), checked
 against the schedule in force. Out: an `Entry` queued for the playout (rendered urgently first),
@@ -132,6 +132,8 @@ class Desk:
                     "schedule_version": self.schedule().version}
         if cmd == "outputs":
             return {"outputs": self.playout.outputs()}
+        if cmd == "pending":        # as-run rows held in memory/journal, not in SQLite yet (`history`)
+            return {"rows": [row.to_json() for row in self.recorder.pending()]}
         if cmd == "stop":
             stopped = self.playout.stop_current()
             if stopped is None:

@@ -248,7 +248,8 @@ class SoundDeviceOutput(Output):
 
     def _fail(self, key: str, detail: object, label: str, **extra) -> PlaybackReport:
         message = i18n.tr(key, device=self.name, detail=detail, **extra)
-        log.error("output %s: %s: %s", self.name, label, message)
+        # Reported, not logged as an error: the playout logs a device fault once, not once per try.
+        log.debug("output %s: %s: %s", self.name, label, message)
         return PlaybackReport(started=None, ended=None, completed=False, interrupted=False,
                               error=message, start_error=None)
 
@@ -321,7 +322,7 @@ class SoundDeviceOutput(Output):
                             detail=i18n.tr("output.ended_early", seconds=pb.pos / pb.rate))
         if pb.first_dac is None:
             if error is not None:
-                log.error("output %s: %s: %s", self.name, label, error)
+                log.debug("output %s: %s: %s", self.name, label, error)
             return PlaybackReport(None, None, completed=False, interrupted=stopped and error is None,
                                   error=error, start_error=None)
         if pb.fade_from is None:
@@ -333,7 +334,7 @@ class SoundDeviceOutput(Output):
         ended_epoch = started_epoch + aired / pb.rate
         start_error = started_epoch - requested if requested is not None else None
         if error is not None:
-            log.error("output %s: %s: %s", self.name, label, error)
+            log.debug("output %s: %s: %s", self.name, label, error)
         log.info("output %s: %s %s, start error %s ms", self.name, label,
                  "played" if completed else "failed" if error else "interrupted",
                  "-" if start_error is None else f"{start_error * 1000:.1f}")

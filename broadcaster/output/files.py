@@ -77,7 +77,8 @@ class FileOutput(Output):
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             message = i18n.tr("output.write_failed", path=self.folder, detail=exc)
-            log.error("output %s: %s: %s", self.name, label, message)
+            # Reported, not logged as an error: the playout logs a device fault once, not once per try.
+            log.debug("output %s: %s: %s", self.name, label, message)
             return PlaybackReport(None, None, completed=False, interrupted=False, error=message,
                                   start_error=None)
         requested = start_at.timestamp() if start_at is not None else None
@@ -92,13 +93,13 @@ class FileOutput(Output):
             os.replace(partial, target)
         except OutputError as exc:
             partial.unlink(missing_ok=True)
-            log.error("output %s: %s: %s", self.name, label, exc)
+            log.debug("output %s: %s: %s", self.name, label, exc)
             return PlaybackReport(None, None, completed=False, interrupted=False, error=str(exc),
                                   start_error=None)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             message = i18n.tr("output.write_failed", path=target, detail=exc)
-            log.error("output %s: %s: %s", self.name, label, message)
+            log.debug("output %s: %s: %s", self.name, label, message)
             return PlaybackReport(None, None, completed=False, interrupted=False, error=message,
                                   start_error=None)
         completed = fade_from is None

@@ -60,15 +60,18 @@ def test_json_rows(station, capsys):
         {"id": 1, "key": "Bản tin sáng@2023-01-16T06:00:00+07:00", "kind": "scheduled",
          "slot": "Bản tin sáng", "bulletins": ["a", "b"], "priority": "normal",
          "scheduled": "2023-01-16T06:00:00.000+07:00", "started": "2023-01-16T06:00:00.004+07:00",
-         "ended": "2023-01-16T06:03:00.250+07:00", "status": "played", "engine": "gtts", "error": None},
+         "ended": "2023-01-16T06:03:00.250+07:00", "status": "played", "engine": "gtts", "error": None,
+         "attempts": 1, "note": None, "pending": False},
         {"id": 2, "key": "Bản tin sáng@2023-01-17T06:00:00+07:00", "kind": "scheduled",
          "slot": "Bản tin sáng", "bulletins": ["a"], "priority": "normal",
          "scheduled": "2023-01-17T06:00:00.000+07:00", "started": None, "ended": None,
-         "status": "missed", "engine": None, "error": "Máy tắt, \"mất điện\""},
+         "status": "missed", "engine": None, "error": "Máy tắt, \"mất điện\"",
+         "attempts": 0, "note": None, "pending": False},
         {"id": 3, "key": "Khẩn cấp@2023-01-18T09:30:00+07:00", "kind": "emergency", "slot": "Khẩn cấp",
          "bulletins": ["bao"], "priority": "emergency", "scheduled": "2023-01-18T09:30:00.000+07:00",
          "started": "2023-01-18T09:30:00.000+07:00", "ended": "2023-01-18T09:30:20.000+07:00",
-         "status": "interrupted", "engine": "espeak-ng", "error": None},
+         "status": "interrupted", "engine": "espeak-ng", "error": None,
+         "attempts": 1, "note": None, "pending": False},
     ]
 
 
@@ -76,12 +79,12 @@ def test_csv_is_exact_utf8_with_header(station, capsysbinary):
     assert main(["history", "--schedule", str(station), "--csv", "--from", "2023-01-17"]) == 0
     text = capsysbinary.readouterr().out.decode("utf-8")
     assert text == (
-        "id,key,kind,slot,bulletins,priority,scheduled,started,ended,status,engine,error\r\n"
+        "id,key,kind,slot,bulletins,priority,scheduled,started,ended,status,engine,error,attempts,note,pending\r\n"
         "2,Bản tin sáng@2023-01-17T06:00:00+07:00,scheduled,Bản tin sáng,a,normal,"
-        "2023-01-17T06:00:00.000+07:00,,,missed,,\"Máy tắt, \"\"mất điện\"\"\"\r\n"
+        "2023-01-17T06:00:00.000+07:00,,,missed,,\"Máy tắt, \"\"mất điện\"\"\",0,,\r\n"
         "3,Khẩn cấp@2023-01-18T09:30:00+07:00,emergency,Khẩn cấp,bao,emergency,"
         "2023-01-18T09:30:00.000+07:00,2023-01-18T09:30:00.000+07:00,2023-01-18T09:30:20.000+07:00,"
-        "interrupted,espeak-ng,\r\n")
+        "interrupted,espeak-ng,,1,,\r\n")
     assert [r["slot"] for r in csv.DictReader(io.StringIO(text))] == ["Bản tin sáng", "Khẩn cấp"]
 
 
@@ -113,7 +116,8 @@ def test_no_log_yet_is_empty_and_creates_nothing(tmp_path, capsys):
     assert main(["--lang", "en", "history", "--schedule", str(path)]) == 0
     assert "nothing for this period" in capsys.readouterr().out
     assert main(["history", "--schedule", str(path), "--csv"]) == 0
-    assert capsys.readouterr().out == "id,key,kind,slot,bulletins,priority,scheduled,started,ended,status,engine,error\r\n"
+    assert capsys.readouterr().out == ("id,key,kind,slot,bulletins,priority,scheduled,started,ended,status,engine,error,"
+                                       "attempts,note,pending\r\n")
     assert not (tmp_path / "var").exists()
 
 

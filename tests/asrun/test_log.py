@@ -44,6 +44,7 @@ def test_start_finish_round_trip(asrun):
         "slot": "Bản tin sáng", "bulletins": ["tin-a", "tin-b"], "priority": "normal",
         "scheduled": "2023-01-16T06:00:00.000+07:00", "started": "2023-01-16T06:00:00.003+07:00",
         "ended": "2023-01-16T06:04:02.500+07:00", "status": "played", "engine": "gtts", "error": None,
+        "attempts": 1, "note": None, "pending": False,
     }
 
 

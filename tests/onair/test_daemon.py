@@ -56,7 +56,8 @@ def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
 @pytest.mark.serial
 def test_emergency_cuts_in_and_the_normal_programme_restarts(folder, run_station, caplog):
     folder.write({"dai": {"text": "3s 440Hz"}}, [{"name": "Sang", "at": clock_in(3), "play": ["dai"]}])
-    station = run_station(folder.load())
+    reports = []
+    station = run_station(folder.load(), on_aired=lambda entry, report: reports.append((entry.key, report)))
     playing = wait_for(lambda: [r for r in rows_of(station) if r.status is Status.PLAYING], timeout=15)[0]
     wait_for(lambda: station.now() >= playing.started + timedelta(seconds=1.0), timeout=5)
     request = resolve_emergency(station.schedule, text="1s 1000Hz bão số 3", bulletin=None, title="Bão",
@@ -65,15 +66,20 @@ def test_emergency_cuts_in_and_the_normal_programme_restarts(folder, run_station
     emergency = station.submit(request)
     wait_for(lambda: (r := final(station, "Sang")) and r.status in (Status.PLAYED, Status.LATE), timeout=20)
     rows = rows_of(station)
-    cut, replay = [r for r in rows if r.slot == "Sang"]
+    [sang] = [r for r in rows if r.slot == "Sang"]            # one occurrence, one row: its final outcome
     alert = next(r for r in rows if r.key == emergency.key)
-    assert cut.status is Status.INTERRUPTED and emergency.key in cut.error
+    (_, cut), (_, alert_report), (_, replay) = reports          # what the output measured, airing by airing
+    assert cut.interrupted and emergency.key in sang.note and sang.attempts == 2
+    assert sang.note.startswith(cut.ended.astimezone(sang.scheduled.tzinfo).strftime("%H:%M:%S"))
     cut_asked = next(r.created for r in caplog.records if "cuts in on" in r.getMessage())
     assert cut.ended.timestamp() - cut_asked <= 0.5 + 0.03       # faded out within 0.5 s (20 ms pacing blocks)
     assert alert.started - cut.ended < timedelta(milliseconds=100)   # no dead air before the alert
     assert alert.status is Status.PLAYED and alert.kind == "emergency" and alert.priority == "emergency"
-    assert alert.started >= asked
-    assert replay.status is Status.LATE and replay.started >= alert.ended
+    assert alert.started >= asked and alert.attempts == 1 and alert.note is None
+    ms = timedelta(milliseconds=1)                              # the log keeps milliseconds
+    assert sang.status is Status.LATE and abs(sang.started - replay.started) < ms and sang.started >= alert.ended
+    assert sang.error is None and abs(sang.ended - replay.ended) < ms
+    assert sang.ended.utcoffset() == sang.started.utcoffset() == sang.scheduled.utcoffset()   # all station time
     files = folder.aired_files()
     assert [dominant_hertz(p) for p in files] == [440, 1000, 440]
     assert wav_seconds(files[0]) < 3.0                     # the cut version
@@ -86,13 +92,15 @@ def test_output_failure_is_retried_logged_failed_and_the_next_slot_airs(folder, 
                  [{"name": "Mot", "at": first, "play": ["a"]}, {"name": "Hai", "at": second, "play": ["b"]}])
     folder.aired.write_text("not a folder")       # the output cannot be written: the "device" is missing
     station = run_station(folder.load(), device_tries=3, device_retry_delay=0.3)
-    failed = wait_for(lambda: len(r := [x for x in rows_of(station) if x.slot == "Mot" and x.status is Status.FAILED]) == 3
-                      and r, timeout=20)
-    assert [r.error.endswith(f"{n}/3)") for n, r in enumerate(failed, 1)] == [True, True, True]
+    [failed] = wait_for(lambda: (r := [x for x in rows_of(station) if x.slot == "Mot"])
+                        and r[0].status is Status.FAILED and r[0].attempts == 3 and r, timeout=20)
+    assert failed.error.endswith("3/3)") and [step.endswith(f"{n}/3)") for n, step in
+                                               enumerate(failed.note.split("; "), 1)] == [True, True]
     folder.aired.unlink()                          # the operator plugs the card back in
     aired = wait_for(lambda: (r := final(station, "Hai")) and r.status is Status.PLAYED and r, timeout=20)
     assert dominant_hertz(folder.aired_files()[0]) == 660
-    assert final(station, "Mot").status is Status.FAILED and aired.engine == "tone"
+    assert [(r.slot, r.status) for r in rows_of(station)] == [("Mot", Status.FAILED), ("Hai", Status.PLAYED)]
+    assert aired.engine == "tone" and aired.attempts == 1
 
 
 def test_failed_online_render_falls_back_to_the_offline_voice(folder, run_station):
@@ -196,10 +204,10 @@ def test_scheduled_emergency_cuts_in_on_its_second(folder, run_station):
     wait_for(lambda: (r := final(station, "Sang")) and r.status in (Status.PLAYED, Status.LATE) and r, timeout=25)
     rows = rows_of(station)
     bao = next(r for r in rows if r.slot == "Bao")
-    cut, replay = [r for r in rows if r.slot == "Sang"]
-    assert cut.status is Status.INTERRUPTED and bao.key in cut.error
+    [sang] = [r for r in rows if r.slot == "Sang"]
+    assert sang.attempts == 2 and bao.key in sang.note and sang.status is Status.LATE
     assert bao.status is Status.PLAYED and abs((bao.started - bao.scheduled).total_seconds()) < 0.05
-    assert cut.ended <= bao.started and replay.started >= bao.ended
+    assert sang.started >= bao.ended
     assert [dominant_hertz(p) for p in folder.aired_files()] == [440, 1000, 440]
 
 

@@ -222,7 +222,7 @@ def test_the_desk_stop_is_never_requeued(playout, wav, recorder):
     assert air.status()["queue"] == [] and stopped.attempt == 1 and renders.discarded == ["stopped"]
 
 
-def test_a_failing_device_is_retried_then_logged_failed_without_sleeping(playout, wav, recorder, tmp_path):
+def test_a_failing_device_is_retried_then_logged_failed_without_sleeping(playout, wav, recorder, tmp_path, caplog):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the output folder should be")
     air, clock, renders = playout(FileOutput(blocked, realtime=False), device_tries=3, device_retry_delay=30.0)
@@ -231,11 +231,38 @@ def test_a_failing_device_is_retried_then_logged_failed_without_sleeping(playout
     clock.advance(10)
     air.take()
     began, started = clock.now(), time.monotonic()
+    caplog.set_level("INFO")
     air.air(failing)
-    rows = recorder.history()
-    assert [(r.status, r.error.endswith(f" {n}/3)")) for n, r in enumerate(rows, 1)] == [(Status.FAILED, True)] * 3
+    [row] = recorder.history()                               # one occurrence, one row: its final outcome
+    assert (row.status, row.attempts, row.error.endswith(" 3/3)")) == (Status.FAILED, 3, True)
+    steps = row.note.split("; ")                             # the two earlier tries, with their times
+    assert [(step[:8], step.endswith(f" {n}/3)")) for n, step in enumerate(steps, 1)] == [
+        ("07:00:00", True), ("07:00:30", True)]
     assert clock.now() - began == timedelta(seconds=60)      # two retry waits, on the fake clock
     assert time.monotonic() - started < 5 and renders.discarded == ["failing"]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and "output failed for failing" in errors[0] and "failed 3 times" in errors[1]
+
+
+def test_a_device_fault_is_logged_once_not_per_programme_and_its_end_once(playout, wav, recorder, tmp_path, caplog):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the output folder should be")
+    air, clock, renders = playout(FileOutput(blocked, realtime=False), device_tries=2, device_retry_delay=1.0)
+    caplog.set_level("INFO")
+    for name in ("one", "two"):
+        air._queue.push(entry(name, Priority.NORMAL, wav))
+        clock.advance(10)
+        air.air(air.take())
+    blocked.unlink()                                         # the card is back
+    air._queue.push(entry("three", Priority.NORMAL, wav))
+    clock.advance(10)
+    air.air(air.take())
+    lines = [r.getMessage() for r in caplog.records if r.name == "broadcaster.onair.playout" and r.levelno >= 30
+             and "after its time" not in r.getMessage()]
+    assert [line.split(":")[0] for line in lines] == [
+        "output failed for one", "one not aired", "two not aired", "the output works again (it failed with"]
+    assert [(r.key, r.status, r.attempts) for r in recorder.history()] == [
+        ("one", Status.FAILED, 2), ("two", Status.FAILED, 2), ("three", Status.LATE, 1)]
 
 
 def test_a_rendered_entry_airs_and_is_logged_played(playout, wav, recorder, tmp_path):

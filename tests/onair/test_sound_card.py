@@ -43,9 +43,9 @@ def test_sound_card_gone_is_retried_logged_failed_and_the_next_slot_airs(folder,
                  output="default")
     station = run_station(folder.load(), device_tries=3, device_retry_delay=0.5)
     spare_pulse.stop()                             # the sound card disappears before the first slot
-    failed = wait_for(lambda: len(r := [x for x in station.asrun.history() if x.status is Status.FAILED]) == 3
-                      and r, timeout=20)
-    assert all(r.slot == "Mot" and "default" in r.error for r in failed)
+    [failed] = wait_for(lambda: (r := [x for x in station.asrun.history() if x.status is Status.FAILED])
+                        and r[0].attempts == 3 and r, timeout=20)
+    assert failed.slot == "Mot" and "default" in failed.error and failed.note.count("default") == 2
     pulse.clear()
     pulse.activate()                               # a working sound device is back before the second slot
     row = wait_for(lambda: [r for r in station.asrun.history() if r.slot == "Hai" and r.status is not Status.PLAYING],
