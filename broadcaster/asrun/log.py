@@ -21,6 +21,7 @@ epoch for range queries.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import json
@@ -39,6 +40,7 @@ from urllib.parse import quote
 from broadcaster import i18n
 from broadcaster.asrun.check import inspect, integrity, move_aside
 from broadcaster.asrun.journal import Journal, default_folders
+from broadcaster.asrun.salvage import salvage
 from broadcaster.errors import AsRunError
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,17 @@ i18n.register({
         "Interrupted: the station program stopped abruptly (power cut or kill) while this was playing.",
     ),
     "asrun.way": ("{at} {status}: {detail}", "{at} {status}: {detail}"),
+    "asrun.salvaged": (
+        "Đã cứu được {count} dòng còn đọc được từ nhật ký hỏng {moved} sang nhật ký mới{lost}; "
+        "các buổi trong đó đã phát sẽ không phát lại.",
+        "Salvaged {count} readable row(s) from the damaged log {moved} into the new log{lost}; "
+        "what they show as aired is not aired again.",
+    ),
+    "asrun.salvage_lost": ("; bỏ qua {count} ô hỏng", "; {count} damaged cell(s) skipped"),
+    "asrun.salvage_failed": (
+        "Không cứu được dòng nào từ nhật ký hỏng {moved}: {detail}",
+        "Nothing could be salvaged from the damaged log {moved}: {detail}",
+    ),
     "asrun.way_bare": ("{at} {status}", "{at} {status}"),
     "status.playing": ("đang phát", "playing"),
     "status.played": ("đã phát", "played"),
@@ -254,6 +267,7 @@ class Replacement:
 
     reason: str
     moved_to: Path | None
+    salvaged: int = 0            # readable rows copied from the damaged file into the new log
 
 
 @dataclass(frozen=True)
@@ -309,6 +323,7 @@ class AsRunLog:
         self._last_good = self.path.with_name(LAST_GOOD_NAME)
         self._aired: dict[str, float] = {}                # key -> scheduled (UTC epoch) of aired rows
         self._columns = _COLUMNS                          # what SELECTs read (an unmigrated log: _OLD_COLUMNS)
+        self._salvaged_from: Path | None = None           # the damaged log whose rows were copied in
         if readonly:
             self._open_readonly(journal)
             return
@@ -363,7 +378,42 @@ class AsRunLog:
             self._open_reader()
             return False
         self._db = db
+        self._salvage()
         return True
+
+    def _salvage(self) -> None:
+        """Copy every row still readable in the log just moved aside into the new one (lock held).
+
+        Once per replacement. The rows keep their ids; what they show as aired counts for
+        `done_keys` at once (and in the last-good record), even if the copy itself fails.
+        """
+        replaced = self.replaced
+        if replaced is None or replaced.moved_to is None or self._salvaged_from == replaced.moved_to:
+            return
+        self._salvaged_from = replaced.moved_to
+        try:
+            found = salvage(replaced.moved_to)
+        except OSError as exc:
+            log.warning("%s", i18n.tr("asrun.salvage_failed", moved=replaced.moved_to, detail=exc.strerror or exc))
+            return
+        aired = {row["key"]: float(row["scheduled_utc"]) for row in found.rows if row["status"] in _AIRED}
+        if aired.keys() - self._aired.keys():
+            self._aired.update(aired)
+            self._write_last_good()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for row in found.rows:
+                names = ["id"] + [c for c in _WRITTEN if c in row]
+                self._db.execute(f"INSERT INTO asrun ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                                 tuple(row[c] for c in names))
+            self._db.execute("COMMIT")
+        except (OSError, sqlite3.Error) as exc:
+            self._rollback()
+            log.error("%s", i18n.tr("asrun.salvage_failed", moved=replaced.moved_to, detail=exc))
+            return
+        self.replaced = dataclasses.replace(replaced, salvaged=len(found.rows))
+        lost = i18n.tr("asrun.salvage_lost", count=found.skipped) if found.skipped else ""
+        log.warning("%s", i18n.tr("asrun.salvaged", count=len(found.rows), moved=replaced.moved_to, lost=lost))
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0)

@@ -91,7 +91,8 @@ class Recorder:
         fault, replaced = self.log.fault, self.log.replaced
         return {"fault": fault.to_json() if fault else None,
                 "replaced": {"reason": replaced.reason,
-                             "moved_to": str(replaced.moved_to) if replaced.moved_to else None}
+                             "moved_to": str(replaced.moved_to) if replaced.moved_to else None,
+                             "salvaged": replaced.salvaged}
                 if replaced else None}
 
     def pending(self) -> list[AsRunRow]:

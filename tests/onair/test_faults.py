@@ -31,7 +31,8 @@ def english():
     i18n.set_language(None)
 
 
-def test_a_truncated_log_never_makes_the_station_air_a_slot_twice(folder, run_station, caplog):
+def two_slots_in_the_catch_up_window(folder) -> tuple[datetime, datetime]:
+    """"Da phat" 30 s ago (aired before the log broke) and "Khong ro" 20 s ago (unknown): now, Da phat's time."""
     now = datetime.now(TZ).replace(microsecond=0)
     if now.hour == 0 and now.minute < 2:
         pytest.skip("slots in the past would fall on yesterday")
@@ -39,6 +40,11 @@ def test_a_truncated_log_never_makes_the_station_air_a_slot_twice(folder, run_st
     folder.write({"a": {"text": "1s 440Hz"}, "b": {"text": "1s 660Hz"}},
                  [{"name": "Da phat", "at": aired_at.strftime("%H:%M:%S"), "play": ["a"]},
                   {"name": "Khong ro", "at": unknown_at.strftime("%H:%M:%S"), "play": ["b"]}], catch_up=5)
+    return now, aired_at
+
+
+def test_a_truncated_log_never_makes_the_station_air_a_slot_twice(folder, run_station, caplog):
+    now, aired_at = two_slots_in_the_catch_up_window(folder)
     with AsRunLog(folder.state / "asrun.sqlite3") as asrun:   # a log that has seen the station before
         asrun.record(key="Truoc@earlier", kind="scheduled", slot="Truoc", bulletins=("a",), priority="normal",
                      scheduled=now - timedelta(hours=1), status=Status.PLAYED)
@@ -55,6 +61,29 @@ def test_a_truncated_log_never_makes_the_station_air_a_slot_twice(folder, run_st
     assert station.asrun.replaced is not None and "0 bytes" in station.asrun.replaced.reason
     assert "DAMAGED" in caplog.text
     assert folder.aired_files() == [evidence]                   # nothing aired again
+
+
+def test_rows_salvaged_from_a_damaged_log_keep_the_station_from_airing_a_slot_twice(folder, run_station, caplog):
+    now, aired_at = two_slots_in_the_catch_up_window(folder)
+    log = folder.state / "asrun.sqlite3"
+    with AsRunLog(log) as asrun:                                # "Da phat" aired, then the power went
+        asrun.record(key="Truoc@earlier", kind="scheduled", slot="Truoc", bulletins=("a",), priority="normal",
+                     scheduled=now - timedelta(hours=1), status=Status.PLAYED)
+        asrun.record(key=f"Da phat@{aired_at.isoformat()}", kind="scheduled", slot="Da phat", bulletins=("a",),
+                     priority="normal", scheduled=aired_at, status=Status.PLAYED, started=aired_at,
+                     ended=aired_at + timedelta(seconds=1), engine="tone")
+    with open(log, "r+b") as handle:                          # ...and the log's first page is noise
+        handle.write(b"\xff" * 4096)
+    (folder.state / "asrun-last-good.json").unlink()          # no other evidence: only the salvage knows
+    station = run_station(folder.load())
+    rows = wait_for(lambda: len(r := station.asrun.history()) == 3 and r, timeout=10)
+    assert [(r.slot, r.status) for r in rows] == [
+        ("Truoc", Status.PLAYED), ("Da phat", Status.PLAYED), ("Khong ro", Status.MISSED)]
+    assert "damaged" in rows[2].error
+    replaced = station.handle_request({"cmd": "status"})["asrun"]["replaced"]
+    assert replaced["salvaged"] == 2 and "header" in replaced["reason"]
+    assert "Salvaged 2 readable row(s)" in caplog.text
+    assert folder.aired_files() == []                           # nothing aired again
 
 
 def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_returns(
