@@ -51,13 +51,23 @@ class SmallDisk:
                        check=True, capture_output=True)
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+def _mounted(tmp_path: Path, size: str) -> Iterator[SmallDisk]:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    disk = SmallDisk(tmp_path / "disk")
+    disk = SmallDisk(tmp_path / "disk", size)
     disk.mount()
     try:
         yield disk
     finally:
         disk.unmount()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    yield from _mounted(tmp_path, "1m")
+
+
+@pytest.fixture
+def roomy_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """4 MB: above the as-run health check's 1 MB floor, so only a real write fault fails that check."""
+    yield from _mounted(tmp_path, "4m")

@@ -324,6 +324,9 @@ class AsRunLog:
         self._aired: dict[str, float] = {}                # key -> scheduled (UTC epoch) of aired rows
         self._columns = _COLUMNS                          # what SELECTs read (an unmigrated log: _OLD_COLUMNS)
         self._salvaged_from: Path | None = None           # the damaged log whose rows were copied in
+        # Told when a write fault begins and ends (the daemon's health check runs at once). Called
+        # with this log's lock held: it must not call back into the log.
+        self.on_fault: Callable[[], None] | None = None
         if readonly:
             self._open_readonly(journal)
             return
@@ -347,11 +350,18 @@ class AsRunLog:
         reason = inspect(self.path)
         if reason is not None:
             raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=reason))
+        location = f"file:{quote(str(self.path.absolute()))}"
         try:
-            self._db = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?mode=ro", uri=True,
-                                       check_same_thread=False, timeout=10.0)
+            try:
+                self._db = sqlite3.connect(f"{location}?mode=ro", uri=True, check_same_thread=False, timeout=10.0)
+                self._columns = _select_list(self._db)
+            except sqlite3.OperationalError:
+                # A WAL log on a read-only disk cannot get its -shm file; nobody can write there either,
+                # so reading it as an unchanging file is safe.
+                self._db.close()
+                self._db = sqlite3.connect(f"{location}?immutable=1", uri=True, check_same_thread=False)
+                self._columns = _select_list(self._db)
             damage = integrity(self._db)
-            self._columns = _select_list(self._db)
         except sqlite3.Error as exc:
             raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
         if damage is not None:
@@ -480,6 +490,8 @@ class AsRunLog:
             return
         self._fault = (message, self._clock())
         log.error("%s", i18n.tr("asrun.fault", detail=message, every=self.retry_every))
+        if self.on_fault is not None:
+            self.on_fault()
         if self._retry is None or not self._retry.is_alive():
             self._retry = threading.Thread(target=self._retry_loop, name="asrun-retry", daemon=True)
             self._retry.start()
@@ -525,6 +537,8 @@ class AsRunLog:
         if self._fault is not None:
             log.warning("%s", i18n.tr("asrun.fault_over", path=self.path, count=count))
             self._fault = None
+            if self.on_fault is not None:
+                self.on_fault()
 
     def _rollback(self) -> None:
         try:

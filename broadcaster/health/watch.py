@@ -5,8 +5,9 @@ callables, and a clock. Out: one log line per state change (`StateTracker`), the
 a note for the as-run row of a broadcast that aired while a check was failing, and `/metrics`.
 
 Cheap checks (disk, as-run log, clock, voice, schedule, next) run every minute on a thread of
-their own; output probes run at start-up and before each pre-render, never while an output is on
-air. The schedule file is hashed each minute and validated only when its bytes change, so the
+their own, and at once when the daemon notices a fault a check watches (`recheck`: the as-run
+log starting or ceasing to refuse writes); output probes run at start-up and before each
+pre-render, never while an output is on air. The schedule file is hashed each minute and validated only when its bytes change, so the
 check sees a broken edit (and the errors keeping it out) without re-validating every minute.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -69,6 +71,8 @@ class HealthWatch:
                                busy=lambda spec: busy(), asrun_fault=asrun_fault, **options)
         self._lock = threading.Lock()           # one run of the checks at a time
         self._stop = threading.Event()
+        self._wake = threading.Event()          # `recheck` asked for checks before the minute is up
+        self._soon: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="health", daemon=True)
         self._server: MetricsServer | None = None
 
@@ -116,15 +120,35 @@ class HealthWatch:
         with self._lock:
             return self.monitor.check_outputs()
 
+    def recheck(self, name: str) -> None:
+        """Run the cheap check `name` now on the health thread, not at the next minute.
+
+        Safe to call from any thread holding any lock: it only wakes the health thread.
+        """
+        self._soon.add(name)
+        self._wake.set()
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.every):
+        due = time.monotonic() + self.every
+        while not self._stop.is_set():
+            self._wake.wait(max(0.0, due - time.monotonic()))
+            if self._stop.is_set():
+                return
             try:
-                self.minute()
+                if self._wake.is_set():
+                    self._wake.clear()
+                    names, self._soon = self._soon, set()
+                    with self._lock:
+                        self.monitor.check_cheap([n for n in CHEAP if n in names])
+                if time.monotonic() >= due:
+                    due = time.monotonic() + self.every
+                    self.minute()
             except Exception:  # the checks must never take the daemon down
                 log.exception("health checks failed")
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         if self._server is not None:

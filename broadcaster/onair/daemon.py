@@ -197,6 +197,7 @@ class Station:
             clock=self.clock.now, render_state=self._render_state, busy=self._busy, on_air=self._on_air,
             counters=self.counters, asrun_fault=lambda: self.recorder.log.fault, every=self.health_every)
         self.recorder.note = self.health.aired_note
+        self.recorder.log.on_fault = lambda: self.health.recheck("asrun")    # the fault in health at once
         self.health.start_up()
 
     def _render_state(self, occ: Occurrence) -> tuple[RenderState, str | None]:

@@ -6,6 +6,7 @@ tone renderer. Slots are seconds away in real time.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from broadcaster.asrun.log import AsRunLog, Status
 from broadcaster.onair.queue import label_for
 from broadcaster.output import TONE_RATE, tone
 from broadcaster.wav import write as write_wav
-from tests.filesystems import small_disk  # noqa: F401  (fixture)
+from tests.filesystems import roomy_disk, small_disk  # noqa: F401  (fixtures)
 from tests.onair.conftest import TZ, clock_in, wait_for
 from tests.onair.tones import dominant_hertz
 
@@ -87,7 +88,8 @@ def test_rows_salvaged_from_a_damaged_log_keep_the_station_from_airing_a_slot_tw
 
 
 def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_returns(
-        folder, run_station, small_disk, caplog):
+        folder, run_station, roomy_disk, caplog):
+    small_disk = roomy_disk
     folder.state = small_disk.path                                # the state folder is the small disk
     folder.write({"a": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(6), "play": ["a"]}])
     station = run_station(folder.load())
@@ -100,17 +102,39 @@ def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_
     assert [dominant_hertz(p) for p in folder.aired_files()] == [440]
     assert abs((row.started - row.scheduled).total_seconds()) < 1.0     # the full disk did not delay it
     assert sum("FAULT" in r.getMessage() for r in caplog.records) == 1   # reported once, at the first refusal
+    # Health says so at once (its minute has not come), in one line; so does `status`.
+    fault_at = next(r.created for r in caplog.records if "FAULT" in r.getMessage())
+    failing = wait_for(lambda: [r for r in caplog.records if r.getMessage().startswith("health: asrun ok -> failing")],
+                       timeout=5)
+    assert len(failing) == 1 and failing[0].created - fault_at < 2.0
     # Space comes back (the aired programme's render is deleted; the operator clears the disk).
     small_disk.free()
     wait_for(lambda: station.asrun.fault is None, timeout=5)
     assert "writable again" in caplog.text
+    assert station.handle_request({"cmd": "status"})["asrun"]["fault"] is None
+    assert sum(r.getMessage().startswith("health: asrun") for r in caplog.records) == 1   # not once per row or second
     station.stop()
     with AsRunLog(folder.state / "asrun.sqlite3") as asrun:
         (written,) = asrun.history()
     assert written.key == row.key and written.id > 0 and written.status is Status.PLAYED
 
 
-def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_station, small_disk):
+def history_json(folder, capsys) -> list[dict]:
+    from broadcaster.cli import main
+
+    assert main(["--lang", "en", "history", "--json", "--schedule", str(folder.path)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def history_table(folder, capsys) -> str:
+    from broadcaster.cli import main
+
+    assert main(["--lang", "en", "history", "--schedule", str(folder.path)]) == 0
+    return capsys.readouterr().out
+
+
+def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_station, small_disk, capsys,
+                                                                   monkeypatch):
     import shutil
 
     from broadcaster.onair.control import ask_daemon, daemon_running, runtime_folders
@@ -131,7 +155,12 @@ def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_st
         assert abs((row.started - row.scheduled).total_seconds()) < 1.0
         assert [r.slot for r in station.asrun.history()] == ["Truoc", "Sang"]     # the old rows still read
         assert [dominant_hertz(p) for p in folder.aired_files()] == [440]
+        # `history` shows the row only the daemon's memory holds, marked; then, with no daemon, from the journal.
+        assert [(r["slot"], r["status"], r["pending"]) for r in history_json(folder, capsys)] == [
+            ("Truoc", "played", False), ("Sang", "played", True)]
+        assert "not written to the log yet" in history_table(folder, capsys)
         station.stop()
+        assert [(r["slot"], r["pending"]) for r in history_json(folder, capsys)] == [("Truoc", False), ("Sang", True)]
     finally:
         small_disk.read_only(False)
         shutil.rmtree(fallback, ignore_errors=True)
