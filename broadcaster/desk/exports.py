@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 FIELDS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
-          "status", "engine", "error")
+          "status", "engine", "error", "attempts", "note", "pending")
 
 
 def _cells(row: dict) -> list:
-    return ["" if row.get(k) is None else (" ".join(row[k]) if k == "bulletins" else row[k]) for k in FIELDS]
+    """One row's cells; `pending` (not yet in SQLite) is 1 or empty, as in `broadcaster history --csv`."""
+    return ["" if row.get(k) is None or row.get(k) is False else
+            (" ".join(row[k]) if k == "bulletins" else 1 if row[k] is True else row[k]) for k in FIELDS]
 
 
 def write_csv(rows: list[dict], out: Path) -> None:
@@ -43,10 +45,15 @@ def main() -> int:
     from zoneinfo import ZoneInfo
 
     from broadcaster.desk.service import history_rows
+    from broadcaster.desk.store import DeskError
 
     request = json.loads(sys.stdin.read())
-    rows = history_rows(Path(request["log"]), ZoneInfo(request["zone"]), request["first"], request["last"],
-                        request["slot"], request["status"])
+    try:
+        rows = history_rows(Path(request["log"]), ZoneInfo(request["zone"]), request["first"], request["last"],
+                            request["slot"], request["status"])
+    except DeskError as exc:             # an unreadable as-run log: said, not a traceback
+        print(exc, file=sys.stderr)
+        return 1
     rows.reverse()                       # paperwork reads oldest first
     try:
         (write_xlsx if request["kind"] == "xlsx" else write_csv)(rows, Path(request["out"]))

@@ -28,7 +28,7 @@ from broadcaster.asrun import AsRunLog, log_path
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.desk.accounts import Accounts, User
 from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, read_plain, sha256
-from broadcaster.errors import OnAirError
+from broadcaster.errors import AsRunError, OnAirError
 from broadcaster.occurrences import occurrences
 from broadcaster.onair.control import send_request, socket_path
 from broadcaster.schedule import Schedule, check_schedule
@@ -301,8 +301,11 @@ class Desk:
         path = log_path(self.state_dir)
         if not key or not path.exists():
             return None
-        with AsRunLog(path) as asrun:
-            rows = asrun.history(now - timedelta(hours=6), None)
+        try:
+            with AsRunLog(path, readonly=True) as asrun:     # the daemon is the log's only writer
+                rows = asrun.history(now - timedelta(hours=6), None)
+        except AsRunError:
+            return {"key": key}
         row = next((r for r in reversed(rows) if r.key == key and r.status.value == "playing"), None)
         if row is None or row.started is None:
             return {"key": key}
@@ -462,10 +465,13 @@ def history_rows(path: Path, zone, first: str | None, last: str | None, slot: st
     zone = zone or ZoneInfo("Asia/Ho_Chi_Minh")
     start = datetime.combine(_day(first), time(), tzinfo=zone) if first else None
     end = datetime.combine(_day(last) + timedelta(days=1), time(), tzinfo=zone) if last else None
-    if not path.exists():
-        return []
-    with AsRunLog(path) as asrun:
-        rows = asrun.history(start, end)
+    try:
+        # Read-only: the daemon is the log's only writer (a second writer would replay its journal
+        # and could move a log it still has open aside); rows still in the journal show as pending.
+        with AsRunLog(path, readonly=True) as asrun:
+            rows = asrun.history(start, end)
+    except AsRunError as exc:
+        raise DeskError(503, str(exc)) from exc
     found = []
     for row in reversed(rows):
         if slot and row.slot != slot or status and row.status.value != status:
@@ -474,7 +480,7 @@ def history_rows(path: Path, zone, first: str | None, last: str | None, slot: st
                       "bulletins": list(row.bulletins), "priority": row.priority,
                       "scheduled": _local_iso(row.scheduled, zone), "started": _local_iso(row.started, zone),
                       "ended": _local_iso(row.ended, zone), "status": row.status.value, "engine": row.engine,
-                      "error": row.error})
+                      "error": row.error, "attempts": row.attempts, "note": row.note, "pending": row.pending})
         if limit and len(found) >= limit:
             break
     return found

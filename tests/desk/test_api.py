@@ -207,6 +207,30 @@ def test_history_exports_csv_with_bom_and_xlsx(clients, station):
     assert sheet.max_row == 3 and sheet["D2"].value == "Bản tin sáng"
     page = clients["xem"].get("/history?from=2023-01-01&to=2023-01-31&status=played").text
     assert page.count('class="status-played"') == 1 and "status-missed" not in page
+    assert csv.splitlines()[0].endswith(b",error,attempts,note,pending")
+
+
+def test_history_only_reads_the_log_the_daemon_writes(clients, station):
+    """The desk shows rows still in the journal as pending and leaves the journal and a damaged log alone."""
+    import json as json_
+
+    from broadcaster.asrun import log_path
+    from broadcaster.asrun.journal import STATE_NAME
+
+    station.state.mkdir(parents=True, exist_ok=True)
+    journal = station.state / STATE_NAME
+    fields = {"key": "Bản tin sáng@2023-01-12T06:00:00+07:00", "kind": "scheduled", "slot": "Bản tin sáng",
+              "bulletins": "tin-sang", "priority": "normal", "scheduled": "2023-01-12T06:00:00.000+07:00",
+              "scheduled_utc": 1673478000.0, "started": "2023-01-12T06:00:00.010+07:00",
+              "ended": "2023-01-12T06:01:00.000+07:00", "status": "played", "engine": "gtts", "error": None}
+    journal.write_text(json_.dumps({"run": "r", "op": "row", "handle": -1, "fields": fields}) + "\n", encoding="utf-8")
+    [row] = clients["xem"].get("/api/history?from=2023-01-12&to=2023-01-12").json()
+    assert (row["status"], row["pending"], row["attempts"]) == ("played", True, 1)
+    assert journal.exists() and not log_path(station.state).exists()   # nothing replayed or created by the desk
+    log_path(station.state).write_bytes(b"")                          # a truncated log: the daemon's to move aside
+    reply = clients["xem"].get("/api/history")
+    assert reply.status_code == 503 and "0 bytes" in reply.json()["error"]
+    assert log_path(station.state).exists() and log_path(station.state).stat().st_size == 0
 
 
 def test_every_change_and_play_request_is_audited(clients):
