@@ -36,6 +36,53 @@ def _saved(saved, body: dict | None = None, status: int = 200) -> JSONResponse:
     return _tagged({**(body or {}), "version": saved.version, "warnings": saved.warnings}, saved.version, status)
 
 
+def _collection(plural: str, kind: str, key: str, *, search: bool = False) -> None:
+    """GET/POST /api/<plural> and GET/PUT/DELETE /api/<plural>/{item}, alike for bulletins, slots and
+    campaigns: `Desk.<plural>()`, `.<kind>(item)`, `.save_<kind>(...)` and `.delete_<kind>(...)`;
+    `key` is the body's naming key (`id` or `name`)."""
+
+    def listing(request: Request, who: Principal = require("xem")):
+        items, version = getattr(desk_of(request), plural)()
+        return _tagged(items, version)
+
+    def searching(request: Request, q: str = "", who: Principal = require("xem")):
+        items, version = getattr(desk_of(request), plural)(q)
+        return _tagged(items, version)
+
+    def create(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")):
+        name = body.get(key)
+        if not isinstance(name, str):
+            raise DeskError(400, i18n.tr("desk.bad_name", kind=kind, value=name))
+        saved = getattr(desk_of(request), f"save_{kind}")(who.actor, name, body, None, create=True)
+        return _saved(saved, {key: name}, 201)
+
+    def read(request: Request, item: str, who: Principal = require("xem")):
+        found, version = getattr(desk_of(request), kind)(item)
+        return _tagged(found, version)
+
+    def replace(request: Request, item: str, body: dict = Body(...), who: Principal = require("bien-tap")):
+        """A full replacement: keys absent from the body are removed. Needs `If-Match`."""
+        saved = getattr(desk_of(request), f"save_{kind}")(who.actor, item, body, _expected(request), create=False)
+        return _saved(saved, {key: body.get(key, item)})
+
+    def remove(request: Request, item: str, who: Principal = require("bien-tap")):
+        """Needs `If-Match`."""
+        return _saved(getattr(desk_of(request), f"delete_{kind}")(who.actor, item, _expected(request)))
+
+    for path, endpoint, method, status in ((f"/{plural}", searching if search else listing, "GET", 200),
+                                           (f"/{plural}", create, "POST", 201),
+                                           (f"/{plural}/{{item}}", read, "GET", 200),
+                                           (f"/{plural}/{{item}}", replace, "PUT", 200),
+                                           (f"/{plural}/{{item}}", remove, "DELETE", 200)):
+        router.add_api_route(path, endpoint, methods=[method], status_code=status,
+                             name=f"{endpoint.__name__}_{kind}", summary=f"{endpoint.__name__} {kind}")
+
+
+_collection("bulletins", "bulletin", "id", search=True)
+_collection("slots", "slot", "name")
+_collection("campaigns", "campaign", "id")
+
+
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request, who: Principal = require("xem")) -> dict:
     return request.app.openapi()
@@ -50,38 +97,6 @@ def status(request: Request, who: Principal = require("xem")) -> dict:
 @router.get("/agenda")
 def agenda(request: Request, days: int = 1, who: Principal = require("xem")) -> list[dict]:
     return desk_of(request).agenda(days=max(1, min(days, 31)))
-
-
-@router.get("/bulletins")
-def list_bulletins(request: Request, q: str = "", who: Principal = require("xem")):
-    items, version = desk_of(request).bulletins(q)
-    return _tagged(items, version)
-
-
-@router.post("/bulletins", status_code=201)
-def create_bulletin(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")):
-    bulletin_id = body.get("id")
-    if not isinstance(bulletin_id, str):
-        raise DeskError(400, i18n.tr("desk.bad_name", kind="bulletin", value=bulletin_id))
-    saved = desk_of(request).save_bulletin(who.actor, bulletin_id, body, None, create=True)
-    return _saved(saved, {"id": bulletin_id}, 201)
-
-
-@router.get("/bulletins/{bulletin_id}")
-def get_bulletin(request: Request, bulletin_id: str, who: Principal = require("xem")):
-    item, version = desk_of(request).bulletin(bulletin_id)
-    return _tagged(item, version)
-
-
-@router.put("/bulletins/{bulletin_id}")
-def put_bulletin(request: Request, bulletin_id: str, body: dict = Body(...), who: Principal = require("bien-tap")):
-    saved = desk_of(request).save_bulletin(who.actor, bulletin_id, body, _expected(request), create=False)
-    return _saved(saved, {"id": bulletin_id})
-
-
-@router.delete("/bulletins/{bulletin_id}")
-def delete_bulletin(request: Request, bulletin_id: str, who: Principal = require("bien-tap")):
-    return _saved(desk_of(request).delete_bulletin(who.actor, bulletin_id, _expected(request)))
 
 
 @router.post("/bulletins/{bulletin_id}/audio", status_code=201)
@@ -100,37 +115,6 @@ def upload_audio(request: Request, bulletin_id: str, file: UploadFile, who: Prin
     else:
         saved = desk.save_bulletin(who.actor, bulletin_id, fields, None, create=True)
     return _saved(saved, {"id": bulletin_id, "audio": relative}, 201)
-
-
-@router.get("/slots")
-def list_slots(request: Request, who: Principal = require("xem")):
-    items, version = desk_of(request).slots()
-    return _tagged(items, version)
-
-
-@router.post("/slots", status_code=201)
-def create_slot(request: Request, body: dict = Body(...), who: Principal = require("bien-tap")):
-    name = body.get("name")
-    if not isinstance(name, str):
-        raise DeskError(400, i18n.tr("desk.bad_name", kind="slot", value=name))
-    return _saved(desk_of(request).save_slot(who.actor, name, body, None, create=True), {"name": name}, 201)
-
-
-@router.get("/slots/{name}")
-def get_slot(request: Request, name: str, who: Principal = require("xem")):
-    item, version = desk_of(request).slot(name)
-    return _tagged(item, version)
-
-
-@router.put("/slots/{name}")
-def put_slot(request: Request, name: str, body: dict = Body(...), who: Principal = require("bien-tap")):
-    saved = desk_of(request).save_slot(who.actor, name, body, _expected(request), create=False)
-    return _saved(saved, {"name": body.get("name", name)})
-
-
-@router.delete("/slots/{name}")
-def delete_slot(request: Request, name: str, who: Principal = require("bien-tap")):
-    return _saved(desk_of(request).delete_slot(who.actor, name, _expected(request)))
 
 
 @router.post("/play")

@@ -238,9 +238,12 @@ def _zones(request: Request) -> list[str]:
 
 def _slot_form(request: Request, who, slot: dict, version: str, create: bool, code: int = 200, **extra):
     bulletins, _ = desk_of(request).bulletins()
+    campaigns, _ = desk_of(request).campaigns()
+    plays = set(map(str, slot.get("play") or [])) if isinstance(slot.get("play"), list) else {str(slot.get("play"))}
+    counted = [c["id"] for c in campaigns if plays & set(map(str, c.get("bulletins") or []))]
     return render(request, "slot.html", who, code, slot=slot, version=version, create=create,
                   weekdays=WEEKDAYS, bulletin_ids=[b["id"] for b in bulletins], zones=_zones(request),
-                  problems=extra.pop("problems", []), **extra)
+                  campaigns=counted, problems=extra.pop("problems", []), **extra)
 
 
 def _numbers(value: str) -> list:
@@ -314,6 +317,81 @@ async def delete_slot(request: Request, who: Principal = require("bien-tap", pag
     form = await request.form()
     desk_of(request).delete_slot(who.actor, str(form.get("name") or ""), str(form.get("version") or ""))
     return RedirectResponse("/slots", status_code=303)
+
+
+# -- campaigns ----------------------------------------------------------------------------------
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaigns_page(request: Request, who: Principal = require("xem", page=True)):
+    items, _ = desk_of(request).campaigns()
+    return render(request, "campaigns.html", who, campaigns=items)
+
+
+def _campaign_form(request: Request, who, campaign: dict, version: str, create: bool, code: int = 200, **extra):
+    from broadcaster.schedule.campaigns import PERIODS, TARGET_UNITS
+
+    bulletins, _ = desk_of(request).bulletins()
+    target = campaign.get("target") if isinstance(campaign.get("target"), dict) else {}
+    unit = next((u for u in TARGET_UNITS if u in target), TARGET_UNITS[0])
+    return render(request, "campaign.html", who, code, campaign=campaign, version=version, create=create,
+                  bulletin_ids=[b["id"] for b in bulletins], units=TARGET_UNITS, periods=PERIODS,
+                  target_unit=unit, target_amount=target.get(unit, ""), target_per=target.get("per", ""),
+                  problems=extra.pop("problems", []), **extra)
+
+
+@router.get("/campaigns/new", response_class=HTMLResponse)
+def new_campaign(request: Request, who: Principal = require("bien-tap", page=True)):
+    return _campaign_form(request, who, {"id": "", "bulletins": []}, "", True)
+
+
+@router.get("/campaigns/edit", response_class=HTMLResponse)
+def campaign_page(request: Request, id: str, who: Principal = require("xem", page=True)):
+    item, version = desk_of(request).campaign(id)
+    return _campaign_form(request, who, item, version, False, saved=request.query_params.get("saved"))
+
+
+def _campaign_fields(form, original: dict) -> dict:
+    amount = str(form.get("target_amount") or "").strip()
+    fields = {
+        "id": str(form.get("id") or "").strip(),
+        "title": str(form.get("title") or "").strip() or None,
+        "plan": str(form.get("plan") or "").strip() or None,
+        "from": str(form.get("from") or "").strip() or None,
+        "until": str(form.get("until") or "").strip() or None,
+        # None chosen is sent as an empty list, so the loader's problem stands beside this field.
+        "bulletins": _as_written(original.get("bulletins"), [str(v) for v in form.getlist("bulletins")]),
+        "target": {str(form.get("target_unit") or "broadcasts"): _number(amount),
+                   "per": str(form.get("target_per") or "")} if amount else None,
+        "make_up": _unless_default(original, "make_up", bool(form.get("make_up")), False),
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@router.post("/campaigns/save", response_class=HTMLResponse)
+async def save_campaign(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk = desk_of(request)
+    create = form.get("create") == "1"
+    original_id = str(form.get("original_id") or "")
+    original = {} if create else desk.campaign(original_id)[0]
+    fields = _campaign_fields(form, original)
+    campaign_id = fields["id"] if create else original_id
+    version = str(form.get("version") or "") or None
+    try:
+        desk.save_campaign(who.actor, campaign_id, {**fields, "id": campaign_id}, version, create=create)
+    except DeskError as exc:
+        current, current_version = fields, version
+        if exc.status == 409 and not create:
+            current, current_version = desk.campaign(original_id)      # what is on disk now
+        return _campaign_form(request, who, current, current_version or "", create, exc.status,
+                              problems=exc.problems, error=str(exc))
+    return RedirectResponse(f"/campaigns/edit?id={quote(campaign_id)}&saved=1", status_code=303)
+
+
+@router.post("/campaigns/delete")
+async def delete_campaign(request: Request, who: Principal = require("bien-tap", page=True)):
+    form = await request.form()
+    desk_of(request).delete_campaign(who.actor, str(form.get("id") or ""), str(form.get("version") or ""))
+    return RedirectResponse("/campaigns", status_code=303)
 
 
 # -- play now / emergency -----------------------------------------------------------------------

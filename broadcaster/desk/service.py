@@ -172,12 +172,7 @@ class Desk:
         return {k: _jsonable(v) for k, v in entry.items() if k in SLOT_KEYS}
 
     def slot(self, name: str) -> tuple[dict, str]:
-        check_name(name, kind="slot")
-        slots, version = self.slots()
-        for item in slots:
-            if item.get("name") == name:
-                return item, version
-        raise DeskError(404, i18n.tr("desk.not_found", kind="slot", name=name))
+        return _find(self.slots(), "slot", "name", name)
 
     def save_slot(self, actor: Actor, name: str, fields: dict, expected: str | None, create: bool) -> Saved:
         return self._change(actor, "slot.create" if create else "slot.edit", name,
@@ -187,6 +182,27 @@ class Desk:
     def delete_slot(self, actor: Actor, name: str, expected: str | None) -> Saved:
         return self._change(actor, "slot.delete", name,
                             lambda: self.store.delete_slot(name, who=actor.user.name, expected=expected))
+
+    # -- campaigns -----------------------------------------------------------------------------
+    def campaigns(self) -> tuple[list[dict], str]:
+        document, version = self.document()
+        campaigns = document.get("campaigns")
+        if not isinstance(campaigns, dict):
+            return [], version
+        return [{"id": str(k), **_jsonable(v)} for k, v in campaigns.items() if isinstance(v, dict)], version
+
+    def campaign(self, campaign_id: str) -> tuple[dict, str]:
+        return _find(self.campaigns(), "campaign", "id", campaign_id)
+
+    def save_campaign(self, actor: Actor, campaign_id: str, fields: dict, expected: str | None,
+                      create: bool) -> Saved:
+        return self._change(actor, "campaign.create" if create else "campaign.edit", campaign_id,
+                            lambda: self.store.save_campaign(campaign_id, fields, who=actor.user.name,
+                                                             expected=expected, create=create))
+
+    def delete_campaign(self, actor: Actor, campaign_id: str, expected: str | None) -> Saved:
+        return self._change(actor, "campaign.delete", campaign_id,
+                            lambda: self.store.delete_campaign(campaign_id, who=actor.user.name, expected=expected))
 
     # -- station settings ----------------------------------------------------------------------
     def station(self) -> tuple[dict, str]:
@@ -455,6 +471,16 @@ class Desk:
             raise
         self._audit(actor, "upload", bulletin_id, "ok", f"{filename!r} -> {relative}")
         return relative
+
+
+def _find(listed: tuple[list[dict], str], kind: str, key: str, value: str) -> tuple[dict, str]:
+    """The item whose `key` is `value` from a (items, version) listing, or 404."""
+    check_name(value, kind=kind)
+    items, version = listed
+    for item in items:
+        if item.get(key) == value:
+            return item, version
+    raise DeskError(404, i18n.tr("desk.not_found", kind=kind, name=value))
 
 
 def history_rows(path: Path, zone, first: str | None, last: str | None, slot: str = "", status: str = "",

@@ -47,6 +47,7 @@ from broadcaster.schedule import Problem, check_schedule
 from broadcaster.schedule.loader import (
     BULLETIN_ID, BULLETIN_KEYS, PROGRAMME_KEYS, SLOT_KEYS, SPEECH_KEYS, STATION_KEYS,
 )
+from broadcaster.schedule.campaigns import CAMPAIGN_KEYS, TARGET_UNITS
 from broadcaster.schedule.outputs import STREAM_KEYS
 
 HISTORY = "schedule-history"
@@ -95,7 +96,7 @@ def check_name(value: str, *, kind: str) -> str:
     if not isinstance(value, str) or not value.strip() or ".." in value or "/" in value or "\\" in value \
             or any(ord(c) < 32 for c in value):
         raise DeskError(400, i18n.tr("desk.bad_name", kind=kind, value=value))
-    if kind == "bulletin" and not BULLETIN_ID.match(value):
+    if kind in ("bulletin", "campaign") and not BULLETIN_ID.match(value):
         raise DeskError(400, i18n.tr("desk.bad_name", kind=kind, value=value))
     return value
 
@@ -279,6 +280,19 @@ def _append(target: CommentedMap, key: str, value: Any) -> None:
         entry[2] = None
 
 
+def _campaign_value(key: str, value: Any) -> Any:
+    """Dates unquoted, the bulletins as a flow list, the target as `{broadcasts: 10, per: week}`."""
+    if key in ("from", "until"):
+        return _as_date(value)
+    if key == "bulletins":
+        return _flow(_items(value))
+    if key == "target" and isinstance(value, dict):
+        target = CommentedMap((k, value[k]) for k in TARGET_UNITS + ("per",) if k in value)
+        target.fa.set_flow_style()
+        return target
+    return value
+
+
 def _check_shape(fields: dict, allowed: tuple[str, ...]) -> None:
     """Only schedule.yaml's keys, holding scalars or lists of scalars; the loader judges the rest."""
     if not isinstance(fields, dict):
@@ -288,6 +302,8 @@ def _check_shape(fields: dict, allowed: tuple[str, ...]) -> None:
             raise DeskError(422, i18n.tr("desk.unknown_field", key=key),
                             [{"field": key, "message": i18n.tr("desk.unknown_field", key=key)}])
         values = value if isinstance(value, list) else [value]
+        if key == "target" and isinstance(value, dict):          # a campaign's {broadcasts|minutes, per}
+            values = list(value.values())
         if not all(isinstance(v, SCALAR_TYPES) for v in values):
             raise DeskError(422, i18n.tr("desk.bad_value", key=key),
                             [{"field": key, "message": i18n.tr("desk.bad_value", key=key)}])
@@ -465,6 +481,46 @@ class ScheduleStore:
             return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.slot_delete", name=name),
                                 focus=None)
 
+    def save_campaign(self, campaign_id: str, fields: dict, *, who: str, expected: str | None,
+                      create: bool) -> Saved:
+        """A publicity campaign under `campaigns:` (made when the file has none yet)."""
+        check_name(campaign_id, kind="campaign")
+        fields = dict(fields)
+        if fields.pop("id", campaign_id) != campaign_id:
+            raise DeskError(400, i18n.tr("desk.id_mismatch"))
+        _check_shape(fields, CAMPAIGN_KEYS)
+        with self._editing():
+            yaml, document, raw = self.load()
+            self._expect(expected, document, raw, create)
+            campaigns = document.get("campaigns")
+            known = isinstance(campaigns, CommentedMap) and campaign_id in campaigns
+            if create and known:
+                raise DeskError(409, i18n.tr("desk.exists", kind="campaign", name=campaign_id))
+            if not create and not known:
+                raise DeskError(404, i18n.tr("desk.not_found", kind="campaign", name=campaign_id))
+            entry = campaigns[campaign_id] if known else CommentedMap()
+            _update(entry, {k: fields[k] for k in CAMPAIGN_KEYS if k in fields}, _campaign_value, keep=())
+            if not isinstance(campaigns, CommentedMap):
+                _append(document, "campaigns", CommentedMap([(campaign_id, entry)]))
+            elif not known:
+                _append(campaigns, campaign_id, entry)
+            what = i18n.tr("desk.what.campaign_new" if create else "desk.what.campaign_edit", name=campaign_id)
+            return self._commit(yaml, document, {}, who=who, what=what, focus=("campaigns", campaign_id))
+
+    def delete_campaign(self, campaign_id: str, *, who: str, expected: str | None) -> Saved:
+        check_name(campaign_id, kind="campaign")
+        with self._editing():
+            yaml, document, raw = self.load()
+            self._expect(expected, document, raw, False)
+            campaigns = document.get("campaigns")
+            if not isinstance(campaigns, dict) or campaign_id not in campaigns:
+                raise DeskError(404, i18n.tr("desk.not_found", kind="campaign", name=campaign_id))
+            del campaigns[campaign_id]
+            if not campaigns:
+                del document["campaigns"]
+            return self._commit(yaml, document, {}, who=who,
+                                what=i18n.tr("desk.what.campaign_delete", name=campaign_id), focus=None)
+
     def save_station(self, fields: dict, *, who: str, expected: str | None) -> Saved:
         """Replace the editable `station:` settings (absent ones fall back to their defaults); the
         fixed ones stay as the file has them. Nested mappings are edited in place, keeping comments."""
@@ -602,8 +658,8 @@ class ScheduleStore:
             os.fsync(handle.fileno())
         return temporary
 
-    def _problem(self, problem: Problem, renames: dict[Path, Path], fields: list[tuple[int, str]],
-                 focus: tuple | None) -> dict:
+    def _problem(self, problem: Problem, renames: dict[Path, Path],
+                 fields: list[tuple[tuple[int, int], str | None]], focus: tuple | None) -> dict:
         path = renames.get(Path(problem.path), Path(problem.path))
         try:
             shown = path.relative_to(self.folder).as_posix()
@@ -612,7 +668,8 @@ class ScheduleStore:
         if problem.key == "relay.no_duration" and focus and focus[0] == "bulletins":
             field = "duration"              # reported at the bulletin's id, but the missing field is clear
         elif path == self.path:
-            field = next((key for line, key in reversed(fields) if line <= problem.line), None)
+            place = (problem.line, problem.column)
+            field = next((key for start, key in reversed(fields) if start <= place), None)
         else:
             field = "text" if focus and focus[0] == "bulletins" else None
         return {"file": shown, "line": problem.line, "column": problem.column, "severity": problem.severity,
@@ -652,9 +709,9 @@ def _swap_text_files(document: Any, swap: dict[str, str]) -> dict[str, str]:
     return undo
 
 
-def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str | None]]:
-    """(first line, key) of each key of the edited bulletin or slot, in file order, so a problem's
-    line tells which field it belongs to. libyaml's composer: fast even on a large schedule."""
+def _field_lines(source: str, focus: tuple | None) -> list[tuple[tuple[int, int], str | None]]:
+    """((line, column), key) where each key of the edited item starts, in file order, so a problem's
+    place tells which field it belongs to. libyaml's composer: fast even on a large schedule."""
     if focus is None:
         return []
     try:
@@ -670,14 +727,15 @@ def _field_lines(source: str, focus: tuple | None) -> list[tuple[int, str | None
             return []
     if not isinstance(node, yaml_c.MappingNode):
         return []
-    lines: list[tuple[int, str | None]] = []
+    lines: list[tuple[tuple[int, int], str | None]] = []
     for key, value in node.value:
-        lines.append((key.start_mark.line + 1, str(key.value)))
-        if isinstance(value, yaml_c.MappingNode):          # station.speech.gtts_timeout and the like
-            lines += [(k.start_mark.line + 1, f"{key.value}.{k.value}") for k, _ in value.value]
+        lines.append(((key.start_mark.line + 1, key.start_mark.column + 1), str(key.value)))
+        if isinstance(value, yaml_c.MappingNode):          # station.speech.gtts_timeout, target.per
+            lines += [((k.start_mark.line + 1, k.start_mark.column + 1), f"{key.value}.{k.value}")
+                      for k, _ in value.value]
     if node.value:          # past the item's last value: a problem elsewhere in the file is no field's
         end = node.value[-1][1].end_mark
-        lines.append((end.line + (1 if end.column == 0 else 2), None))
+        lines.append(((end.line + 1, end.column + 1), None))
     return lines
 
 

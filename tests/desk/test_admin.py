@@ -359,3 +359,63 @@ def test_slot_zones_lunar_days_and_a_relay_bulletin_on_the_forms(clients, statio
     assert editor.post("/bulletins/save", data=new).status_code == 303
     assert editor.get("/api/bulletins/tinh").json() == {"id": "tinh", "relay": "icecast://127.0.0.1:8000/tinh",
                                                         "duration": "45m"}
+
+
+def campaign_form(client, campaign_id: str, **changes) -> dict:
+    """What the campaign page's form sends when the officer changes only `changes`."""
+    page = client.get("/campaigns/edit", params={"id": campaign_id}).text
+    form = {"csrf": client.csrf, "create": "0", "original_id": campaign_id, "id": campaign_id,
+            "version": re.search(r'name="version" value="([^"]+)"', page).group(1),
+            "bulletins": re.findall(r'name="bulletins" value="([^"]+)" checked', page),
+            "target_unit": re.search(r'name="target_unit">.*?<option value="(\w+)" selected', page, re.S).group(1),
+            "target_per": re.search(r'name="target_per">.*?<option value="(\w+)" selected', page, re.S).group(1)}
+    for key in ("title", "plan", "from", "until", "target_amount"):
+        form[key] = re.search(rf'<input name="{key}" value="([^"]*)"', page).group(1)
+    if 'name="make_up" value="1" checked' in page:
+        form["make_up"] = "1"
+    form.update(changes)
+    return form
+
+
+def test_campaigns_through_the_api_and_the_form(clients, station):
+    editor, viewer = clients["bien-tap"], clients["xem"]
+    body = {"id": "cchc", "title": "Cải cách hành chính", "plan": "Kế hoạch số 06/KH-UBND",
+            "from": "2030-01-01", "until": "2030-12-31", "bulletins": ["tin-sang"],
+            "target": {"broadcasts": 5, "per": "week"}}
+    assert viewer.post("/api/campaigns", json=body).status_code == 403
+    assert clients["anon"].get("/api/campaigns").status_code == 401
+    before = station.path.read_text(encoding="utf-8")
+    created = editor.post("/api/campaigns", json=body)
+    assert created.status_code == 201, created.text
+    assert station.path.read_text(encoding="utf-8") == before + (
+        "campaigns:\n  cchc:\n    title: Cải cách hành chính\n    plan: Kế hoạch số 06/KH-UBND\n"
+        "    from: 2030-01-01\n    until: 2030-12-31\n    bulletins: [tin-sang]\n"
+        "    target: {broadcasts: 5, per: week}\n")
+    assert viewer.get("/api/campaigns/cchc").json() == body
+    # problems at their fields: inside the target, and make-ups without the station's air hours
+    etag = editor.get("/api/campaigns/cchc").headers["etag"]
+    bad = editor.put("/api/campaigns/cchc", headers={"If-Match": etag},
+                     json={**body, "target": {"broadcasts": 0, "per": "ngay"}, "make_up": True, "bulletins": ["khong-co"]})
+    assert bad.status_code == 422
+    assert [(p["field"], p["key"]) for p in bad.json()["problems"]] == [
+        ("bulletins", "campaign.unknown_bulletin"), ("target.broadcasts", "number.range"),
+        ("target.per", "choice.invalid"), ("make_up", "campaign.make_up_air_hours")]
+    # the form: untouched changes no byte; no bulletin chosen is refused beside the bulletins
+    after_create = station.path.read_bytes()
+    assert editor.post("/campaigns/save", data=campaign_form(editor, "cchc")).status_code == 303
+    assert station.path.read_bytes() == after_create
+    refused = editor.post("/campaigns/save", data=campaign_form(editor, "cchc", bulletins=[]))
+    assert refused.status_code == 422 and beside(refused.text, 'name="bulletins" value="tin-le"')
+    saved = editor.post("/campaigns/save", data=campaign_form(editor, "cchc", target_amount="90", target_unit="minutes",
+                                                               target_per="month", bulletins=["tin-sang", "tin-le"]))
+    assert saved.status_code == 303
+    assert "    bulletins: [tin-sang, tin-le]\n    target: {minutes: 90, per: month}\n" in station.path.read_text(encoding="utf-8")
+    # a bulletin a campaign counts cannot be deleted (the loader names the campaign); the campaign can
+    etag = editor.get("/api/bulletins/tin-le").headers["etag"]
+    refused = editor.delete("/api/bulletins/tin-le", headers={"If-Match": etag})
+    assert refused.status_code == 422 and refused.json()["problems"][0]["key"] == "campaign.unknown_bulletin"
+    assert editor.delete("/api/campaigns/cchc", headers={"If-Match": etag}).status_code == 200
+    assert "campaigns" not in station.path.read_text(encoding="utf-8")
+    etag = editor.get("/api/bulletins/tin-le").headers["etag"]
+    assert editor.delete("/api/bulletins/tin-le", headers={"If-Match": etag}).status_code == 200
+    assert editor.get("/campaigns").status_code == 200 and viewer.get("/campaigns/new").status_code == 403

@@ -234,6 +234,27 @@ def test_admin_pages_and_drag_and_drop_on_a_phone(station, desk_only, browser):
     page.wait_for_selector("text=Đã lưu")
     assert yaml.safe_load(station.path.read_text(encoding="utf-8"))["slots"][0]["play"] == ["tin-c", "tin-a", "tin-b"]
 
+    # a campaign counting two of the slot's bulletins, named on the slot's form
+    page.click("nav a:has-text('Chiến dịch')")
+    page.click("a:has-text('Chiến dịch mới')")
+    page.fill("#campaign-form input[name=id]", "cchc")
+    page.fill("#campaign-form input[name=title]", "Cải cách hành chính")
+    page.check("#campaign-bulletins input[value=tin-a]")
+    page.check("#campaign-bulletins input[value=tin-b]")
+    page.fill("input[name=target_amount]", "0")
+    page.click("#campaign-form button[type=submit]")
+    assert "0" in page.inner_text("#target ~ .problem")          # at least one broadcast
+    page.fill("input[name=target_amount]", "5")
+    page.select_option("select[name=target_per]", "month")
+    page.click("#campaign-form button[type=submit]")
+    page.wait_for_selector("text=Đã lưu")
+    shoot(page, "10-chien-dich")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(desk_only + "/slots/edit?name=Sáng")
+    assert page.inner_text("#slot-campaigns a") == "cchc"
+    assert yaml.safe_load(station.path.read_text(encoding="utf-8"))["campaigns"]["cchc"]["target"] == {
+        "broadcasts": 5, "per": "month"}
+
     # station settings: a problem beside its field, then a save
     page.click("nav a:has-text('Cài đặt đài')")
     page.fill("#f-loudness", "3")
