@@ -419,3 +419,27 @@ def test_campaigns_through_the_api_and_the_form(clients, station):
     etag = editor.get("/api/bulletins/tin-le").headers["etag"]
     assert editor.delete("/api/bulletins/tin-le", headers={"If-Match": etag}).status_code == 200
     assert editor.get("/campaigns").status_code == 200 and viewer.get("/campaigns/new").status_code == 403
+
+
+def test_the_new_pages_in_english(station):
+    """`--lang en`: the settings, user, campaign, slot and bulletin pages and their refusals in English."""
+    accounts = Accounts(station.state)
+    accounts.add("an", "quan-tri", PASSWORDS["quan-tri"])
+    accounts.close()
+    listen = f"127.0.0.1:{free_port()}"
+    with serving(["--lang", "en", "desk", "--schedule", str(station.path), "--listen", listen], listen,
+                 station.folder / "desk.log", timeout=30) as url:
+        admin = session(url, "an", PASSWORDS["quan-tri"])
+        pages = {"/settings": ("Loudness (LUFS)", "Độ lớn"), "/admin/users/an": ("Change role", "Đổi vai trò"),
+                 "/campaigns/new": ("Bulletins that count", "Các bản tin được tính"),
+                 "/slots/edit?name=Bản tin sáng": ("Or lunar days", "ngày âm lịch"),
+                 "/bulletins/tin-le": ("Relay a live stream", "Tiếp sóng"), "/admin": ("Add user", "Thêm người dùng")}
+        for path, (english, vietnamese) in pages.items():
+            text = admin.get(path).text
+            assert english in text and vietnamese not in text, path
+        station_now = admin.get("/api/station")
+        refused = admin.put("/api/station", json={**station_now.json(), "loudness": 3},
+                            headers={"If-Match": station_now.headers["etag"]})
+        assert refused.json()["problems"][0]["message"].startswith("'loudness' must be")
+        assert "last administrator" in admin.delete("/api/users/an").json()["error"]
+        admin.close()
