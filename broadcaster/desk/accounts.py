@@ -116,15 +116,15 @@ class Accounts:
 
     def add(self, name: str, role: str, password: str) -> User:
         if not USER_NAME.match(name or ""):
-            raise DeskError(400, i18n.tr("desk.bad_user", name=name))
+            raise _refused(400, "name", i18n.tr("desk.bad_user", name=name))
         if role not in ROLES:
-            raise DeskError(400, i18n.tr("desk.bad_role", role=role))
+            raise _refused(400, "role", i18n.tr("desk.bad_role", role=role))
         self._check_password(password)
         try:
             self._query("INSERT INTO users (name, role, password, created) VALUES (?, ?, ?, ?)",
                         (name, role, self._hasher.hash(password), self._now_iso()))
         except sqlite3.IntegrityError:
-            raise DeskError(409, i18n.tr("desk.user_exists", name=name)) from None
+            raise _refused(409, "name", i18n.tr("desk.user_exists", name=name)) from None
         return self.user(name)
 
     def set_password(self, name: str, password: str) -> None:
@@ -136,7 +136,7 @@ class Accounts:
     def set_role(self, name: str, role: str) -> User:
         """Change a user's role; the last admin cannot be demoted (no one could manage the desk)."""
         if role not in ROLES:
-            raise DeskError(400, i18n.tr("desk.bad_role", role=role))
+            raise _refused(400, "role", i18n.tr("desk.bad_role", role=role))
         with self._lock:
             user = self._locked_user(name)
             if user.role == "quan-tri" and role != "quan-tri":
@@ -164,7 +164,7 @@ class Accounts:
         admins = self._db.execute("SELECT COUNT(*) FROM users WHERE role = 'quan-tri' AND id != ?",
                                   (user.id,)).fetchone()[0]
         if not admins:
-            raise DeskError(409, i18n.tr("desk.last_admin", name=user.name))
+            raise _refused(409, "role", i18n.tr("desk.last_admin", name=user.name))
 
     def _need(self, name: str) -> User:
         user = self.user(name)
@@ -175,7 +175,7 @@ class Accounts:
     @staticmethod
     def _check_password(password: str) -> None:
         if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-            raise DeskError(400, i18n.tr("desk.short_password", length=MIN_PASSWORD))
+            raise _refused(400, "password", i18n.tr("desk.short_password", length=MIN_PASSWORD))
 
     # -- log-in --------------------------------------------------------------------------------
     def login(self, name: str, password: str, address: str) -> tuple[Session, str]:
@@ -267,6 +267,11 @@ class Accounts:
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="seconds")
+
+
+def _refused(status: int, field: str, message: str) -> DeskError:
+    """A refusal that names the form field it is about (pages show it there, the API lists it)."""
+    return DeskError(status, message, [{"field": field, "message": message}])
 
 
 def same(a: str, b: str) -> bool:

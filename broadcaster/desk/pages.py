@@ -572,7 +572,7 @@ async def add_user(request: Request, who: Principal = require("quan-tri", page=T
     try:
         desk_of(request).add_user(who.actor, name, str(form.get("role") or ""), str(form.get("password") or ""))
     except DeskError as exc:
-        return _admin(request, who, code=exc.status, error=str(exc), new_name=name)
+        return _admin(request, who, code=exc.status, error=str(exc), problems=exc.problems, new_name=name)
     return RedirectResponse(f"/admin/users/{quote(name)}?done=add", status_code=303)
 
 

@@ -136,6 +136,14 @@ def test_the_last_admin_stays_and_every_change_is_audited(clients, station):
     # the audit trail page shows the refused markup as text
     page = admin.get("/admin").text
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    # the add-user form: each refusal beside its field
+    form = {"csrf": admin.csrf, "name": "<i>y</i>", "role": "xem", "password": "mat-khau-4"}
+    refused = admin.post("/admin/users", data=form)
+    assert refused.status_code == 400 and "&lt;i&gt;y&lt;/i&gt;" in beside(refused.text, 'name="name"')[0]
+    assert beside(admin.post("/admin/users", data={**form, "name": "dao"}).text, 'name="name"')      # exists
+    assert beside(admin.post("/admin/users", data={**form, "name": "em", "password": "ngan"}).text, 'name="password"')
+    assert admin.post("/api/users", json={"name": "em", "role": "sep", "password": "mat-khau-4"}).json()[
+        "problems"] == [{"field": "role", "message": "Vai trò 'sep' không có; chọn quan-tri, bien-tap hoặc xem."}]
 
 
 def test_password_reset_and_delete_end_sessions_and_tokens(clients, server):
@@ -392,6 +400,13 @@ def test_campaigns_through_the_api_and_the_form(clients, station):
         "    from: 2030-01-01\n    until: 2030-12-31\n    bulletins: [tin-sang]\n"
         "    target: {broadcasts: 5, per: week}\n")
     assert viewer.get("/api/campaigns/cchc").json() == body
+    etag = viewer.get("/api/campaigns/cchc").headers["etag"]
+    assert viewer.put("/api/campaigns/cchc", json=body, headers={"If-Match": etag}).status_code == 403
+    assert viewer.delete("/api/campaigns/cchc", headers={"If-Match": etag}).status_code == 403
+    assert viewer.post("/campaigns/save", data={"csrf": viewer.csrf, "create": "1", "id": "x"}).status_code == 403
+    paths = viewer.get("/api/openapi.json").json()["paths"]
+    assert {"/api/campaigns", "/api/campaigns/{item}", "/api/station", "/api/users/{name}/role",
+            "/api/users/{name}/tokens/{token_id}"} <= set(paths)
     # problems at their fields: inside the target, and make-ups without the station's air hours
     etag = editor.get("/api/campaigns/cchc").headers["etag"]
     bad = editor.put("/api/campaigns/cchc", headers={"If-Match": etag},
