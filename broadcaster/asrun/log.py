@@ -103,6 +103,12 @@ i18n.register({
         "Salvaged {count} readable row(s) from the damaged log {moved} into the new log{lost}; "
         "what they show as aired is not aired again.",
     ),
+    "asrun.salvaged_memory": (
+        "Đã cứu được {count} dòng còn đọc được từ nhật ký hỏng {moved}{lost}; giữ trong bộ nhớ tới khi ghi được "
+        "nhật ký; các buổi trong đó đã phát sẽ không phát lại.",
+        "Salvaged {count} readable row(s) from the damaged log {moved}{lost}; kept in memory until the log can "
+        "be written; what they show as aired is not aired again.",
+    ),
     "asrun.salvage_lost": ("; bỏ qua {count} ô hỏng", "; {count} damaged cell(s) skipped"),
     "asrun.salvage_failed": (
         "Không cứu được dòng nào từ nhật ký hỏng {moved}: {detail}",
@@ -388,42 +394,53 @@ class AsRunLog:
             self._open_reader()
             return False
         self._db = db
-        self._salvage()
+        if self.replaced is not None and self.replaced.moved_to is not None:
+            self._salvage(self.replaced.moved_to)
         return True
 
-    def _salvage(self) -> None:
-        """Copy every row still readable in the log just moved aside into the new one (lock held).
+    def _salvage(self, source: Path) -> None:
+        """Every row still readable in the damaged log at `source`, once per file (lock held).
 
-        Once per replacement. The rows keep their ids; what they show as aired counts for
-        `done_keys` at once (and in the last-good record), even if the copy itself fails.
+        Copied, with their ids, into the new log; when there is no log to write to (the disk
+        refuses), kept in memory until there is (the damaged file is read again then, and the
+        copies held in memory are not written twice). What they show as aired counts for
+        `done_keys` at once, and in the last-good record.
         """
-        replaced = self.replaced
-        if replaced is None or replaced.moved_to is None or self._salvaged_from == replaced.moved_to:
+        if self._salvaged_from == source:
             return
-        self._salvaged_from = replaced.moved_to
+        self._salvaged_from = source
         try:
-            found = salvage(replaced.moved_to)
+            found = salvage(source)
         except OSError as exc:
-            log.warning("%s", i18n.tr("asrun.salvage_failed", moved=replaced.moved_to, detail=exc.strerror or exc))
+            log.warning("%s", i18n.tr("asrun.salvage_failed", moved=source, detail=exc.strerror or exc))
             return
         aired = {row["key"]: float(row["scheduled_utc"]) for row in found.rows if row["status"] in _AIRED}
         if aired.keys() - self._aired.keys():
             self._aired.update(aired)
             self._write_last_good()
+        where = "asrun.salvaged"
+        if self._db is None or not self._copy(found.rows, source):
+            where = "asrun.salvaged_memory"
+            for row in found.rows:
+                self._pending[next(self._handles)] = {**{c: row[c] for c in _WRITTEN if c in row}, "replayed": True}
+        self.replaced = dataclasses.replace(self.replaced, salvaged=len(found.rows))
+        lost = i18n.tr("asrun.salvage_lost", count=found.skipped) if found.skipped else ""
+        log.warning("%s", i18n.tr(where, count=len(found.rows), moved=source, lost=lost))
+
+    def _copy(self, rows: list[dict], source: Path) -> bool:
+        """INSERT salvaged rows into the new log, ids included, in one transaction (lock held)."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for row in found.rows:
+            for row in rows:
                 names = ["id"] + [c for c in _WRITTEN if c in row]
                 self._db.execute(f"INSERT INTO asrun ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
                                  tuple(row[c] for c in names))
             self._db.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
             self._rollback()
-            log.error("%s", i18n.tr("asrun.salvage_failed", moved=replaced.moved_to, detail=exc))
-            return
-        self.replaced = dataclasses.replace(replaced, salvaged=len(found.rows))
-        lost = i18n.tr("asrun.salvage_lost", count=found.skipped) if found.skipped else ""
-        log.warning("%s", i18n.tr("asrun.salvaged", count=len(found.rows), moved=replaced.moved_to, lost=lost))
+            log.error("%s", i18n.tr("asrun.salvage_failed", moved=source, detail=exc))
+            return False
+        return True
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0)
@@ -458,8 +475,10 @@ class AsRunLog:
         try:
             moved: Path | None = move_aside(self.path, self._clock())
         except OSError as exc:
-            self.replaced = Replacement(reason, None)
+            if self.replaced is None:          # retried every few seconds: said, and read, once
+                self.replaced = Replacement(reason, None)
             self._failed(i18n.tr("asrun.damaged_stuck", path=self.path, reason=reason, detail=exc.strerror or exc))
+            self._salvage(self.path)
             return False
         log.error("%s", i18n.tr("asrun.damaged", path=self.path, reason=reason, moved=moved))
         self.replaced = Replacement(reason, moved)
@@ -734,10 +753,12 @@ class AsRunLog:
 
     def _replay_journal(self) -> None:
         """Changes an earlier run could not write: back into memory, then into the log (lock held)."""
+        held = len(self._pending) + len(self._updates)     # rows salvaged into memory at open are not the journal's
         self._load_journal()
-        if not self._pending and not self._updates:
+        found = len(self._pending) + len(self._updates) - held
+        if not found:
             return
-        log.warning("%s", i18n.tr("asrun.journal_found", count=len(self._pending) + len(self._updates)))
+        log.warning("%s", i18n.tr("asrun.journal_found", count=found))
         if self._flush():
             return
         for handle, fields in self._pending.items():      # still no disk: this run's journal holds them

@@ -3,6 +3,7 @@ moved aside at start-up; every row still readable is copied, unchanged, into the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from datetime import datetime, timedelta
@@ -14,6 +15,8 @@ import pytest
 from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.asrun.salvage import salvage
+from tests.filesystems import small_disk  # noqa: F401  (fixture)
+from tests.onair.conftest import wait_for
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MORNING = datetime(2023, 1, 16, 6, 0, tzinfo=HCM)
@@ -129,3 +132,36 @@ def test_an_empty_or_noise_only_file_salvages_nothing_and_says_so(tmp_path, capl
     with AsRunLog(path) as asrun:
         assert asrun.replaced.salvaged == 0 and asrun.history() == []
     assert "Salvaged 0 readable row(s)" in caplog.text
+
+
+def test_a_damaged_log_on_a_read_only_disk_is_salvaged_into_memory_then_into_the_new_log(small_disk, tmp_path,
+                                                                                        caplog):
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    written = log_path(tmp_path / "written")                       # (the WAL would not fit on the small disk)
+    with AsRunLog(written, journal_folders=[spare]) as asrun:
+        write_rows(asrun)
+    path = log_path(small_disk.path)
+    shutil.copyfile(written, path)
+    before = original(path)
+    cut_mid_file(path)
+    small_disk.read_only()
+    caplog.set_level(logging.WARNING)
+    try:
+        asrun = AsRunLog(path, journal_folders=[spare], retry_every=0.1)
+        kept = asrun.history()
+        assert asrun.replaced.moved_to is None and asrun.replaced.salvaged == len(kept) > 0
+        by_key = {row.key: row for row in before.values()}
+        assert all(row.pending and dataclasses.replace(row, id=0, pending=False) ==
+                   dataclasses.replace(by_key[row.key], id=0) for row in kept)
+        assert asrun.done_keys(MORNING) >= {row.key for row in kept if row.status is Status.PLAYED}
+        assert "kept in memory until the log can be written" in caplog.text
+    finally:
+        small_disk.read_only(False)
+    try:
+        wait_for(lambda: asrun.fault is None, timeout=5)            # moved aside, salvaged again, written once
+        rows = asrun.history()
+    finally:
+        asrun.close()
+    assert [(row.id, row.pending) for row in rows] == [(by_key[row.key].id, False) for row in kept]
+    assert asrun.replaced.moved_to is not None and asrun.replaced.salvaged == len(kept)
