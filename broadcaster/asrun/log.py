@@ -204,6 +204,8 @@ class Fact(NamedTuple):
     engine: str | None
     minutes: float               # ended - started (0 when either is missing) + what cut airings aired before
     error: str | None
+    attempts: int = 1            # as in `AsRunRow`: times it went to the air, and the way there
+    note: str | None = None
 
 
 def iso(value: datetime | None) -> str | None:
@@ -858,11 +860,12 @@ class AsRunLog:
             waiting = bool(self._pending or self._updates)
             records = []
             if db is not None and not waiting:
+                newer = self._columns.split(", ")[-3:]          # attempts, note, aired_before (or stand-ins)
                 try:
                     records = db.execute(
                         "SELECT id, key, kind, slot, bulletins, scheduled_utc, scheduled, started, ended, status, "
                         "engine, COALESCE(ROUND((julianday(ended) - julianday(started)) * 86400000) / 60000.0, 0)"
-                        f" + {'aired_before' if self._columns == _COLUMNS else '0'} / 60.0, error "
+                        f" + {newer[2]} / 60.0, error, {newer[0]}, {newer[1]} "
                         "FROM asrun "
                         "WHERE scheduled_utc >= ? AND scheduled_utc < ? ORDER BY scheduled_utc, id",
                         (first, last)).fetchall()
@@ -872,7 +875,7 @@ class AsRunLog:
             return [Fact(r.id, r.key, r.kind, r.slot, r.bulletins, r.scheduled.timestamp(), iso(r.scheduled),
                          iso(r.started), iso(r.ended), r.status.value, r.engine,
                          ((r.ended - r.started).total_seconds() if r.started and r.ended else 0.0) / 60
-                         + r.aired_before / 60, r.error)
+                         + r.aired_before / 60, r.error, r.attempts, r.note)
                     for r in self.history(start, end)]
         # The same few slots, kinds, statuses, engines and bulletin lists repeat on every row: one
         # object each keeps a year of rows small.
@@ -888,7 +891,7 @@ class AsRunLog:
             if ids is None:
                 ids = bulletins[r[4]] = tuple(r[4].split(_SEPARATOR)) if r[4] else ()
             facts.append(Fact(r[0], r[1], one(r[2]), one(r[3]), ids, r[5], r[6], r[7], r[8], one(r[9]),
-                              one(r[10]), r[11], r[12]))
+                              one(r[10]), r[11], r[12], r[13], r[14]))
         return facts
 
     def _select(self, tail: str, params: tuple, keep: Callable[[AsRunRow], bool]) -> list[AsRunRow]:

@@ -23,7 +23,7 @@ from broadcaster.report import labels
 from broadcaster.report.figures import Report, minutes_on_air
 
 RAW_COLUMNS = ("id", "key", "kind", "slot", "bulletins", "scheduled", "started", "ended", "status", "engine",
-               "minutes", "error")
+               "minutes", "error", "attempts", "note")
 _SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
 _SHEET_TAIL = "</sheetData></worksheet>"
@@ -66,7 +66,8 @@ def _write_raw_sheet(rows: list[Fact], out) -> None:
             f"<row><c><v>{row.id}</v></c>{_text(row.key)}{shared(row.kind)}{shared(row.slot)}"
             f"{shared(row.bulletins)}{_text(row.scheduled)}{_text(row.started)}"
             f"{_text(row.ended)}{shared(row.status)}{shared(row.engine)}"
-            f"<c><v>{round(minutes_on_air(row), 3)}</v></c>{_text(row.error)}</row>"
+            f"<c><v>{round(minutes_on_air(row), 3)}</v></c>{_text(row.error)}"
+            f"<c><v>{row.attempts}</v></c>{_text(row.note)}</row>"
             for row in rows[start:start + 5000]).encode("utf-8"))
     out.write(_SHEET_TAIL.encode("utf-8"))
 

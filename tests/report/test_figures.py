@@ -46,7 +46,8 @@ def test_each_broadcast_counts_once_by_its_outcome(schedule, asrun):
     assert cchc.offline_share == pytest.approx(0.2)
     assert [(e.kind, e.minutes) for e in report.emergencies] == [("emergency", 1.0)]
     assert report.rows == len(rows) == 10              # a retry or a replay is in its occurrence's one row
-    assert [(r.status, r.minutes) for r in rows if r.scheduled.startswith("2023-03-03")] == [("late", pytest.approx(5))]
+    assert [(r.status, r.minutes, r.attempts, r.note[:8]) for r in rows if r.scheduled.startswith("2023-03-03")] == [
+        ("late", pytest.approx(5), 2, "06:01:00")]                  # cut at 06:01:00 (1 min), then 4 min late
     assert [(o.first.isoformat(), o.last.isoformat(), o.missed) for o in report.off_air] == [
         ("2023-03-05T06:00:00+07:00", "2023-03-06T06:00:00.200000+07:00", 1)]
 
