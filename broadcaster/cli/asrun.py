@@ -39,6 +39,9 @@ i18n.register({
     "history.col.attempts": ("Lần phát", "Tries"),
     "history.col.note": ("Diễn biến", "On the way"),
     "history.pending": ("{status} (chưa ghi vào nhật ký)", "{status} (not written to the log yet)"),
+    "history.no_pending": ("Không hỏi được chương trình phát thanh các dòng chưa ghi ({detail}); đọc sổ tạm thay thế.",
+                           "Could not ask the station daemon for the rows it has not written ({detail}); "
+                           "reading the journal instead."),
     "history.one_format": ("Chọn một trong --json và --csv.", "Choose one of --json and --csv."),
     "history.bad_range": ("Ngày --from ({first}) sau ngày --to ({last}).",
                           "--from ({first}) is after --to ({last})."),
@@ -46,6 +49,7 @@ i18n.register({
 
 STYLES = {Status.MISSED: "red", Status.FAILED: "bold red", Status.INTERRUPTED: "yellow",
           Status.LATE: "yellow", Status.PLAYING: "cyan", Status.PARTIAL: "yellow"}
+DAEMON_PATIENCE = 5.0        # seconds a busy daemon gets to answer before the journal is read instead
 CSV_FIELDS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended",
               "status", "engine", "error", "attempts", "note", "pending")
 
@@ -83,16 +87,20 @@ def read_history(path: Path, start: datetime | None, end: datetime | None,
     return sorted(by_id.values(), key=lambda r: (r.scheduled.timestamp(), r.id < 0, abs(r.id)))
 
 
-def daemon_pending(state_dir: Path) -> list[AsRunRow] | None:
-    """The rows a running daemon holds back from SQLite; None when no daemon runs for `state_dir`."""
+def daemon_pending(state_dir: Path, start: datetime | None, end: datetime | None) -> list[AsRunRow] | None:
+    """The rows a running daemon holds back from SQLite, scheduled in [start, end); None when no
+    daemon runs for `state_dir` or it does not answer (then the journal is read instead)."""
     from broadcaster.onair.control import ask_daemon
 
-    reply = ask_daemon(state_dir, {"cmd": "pending"})
-    if reply is None:
+    request = {"cmd": "pending", "from": start.isoformat() if start else None, "to": end.isoformat() if end else None}
+    try:
+        reply = ask_daemon(state_dir, request, patience=DAEMON_PATIENCE)
+        if reply is not None and not reply.get("ok"):
+            raise OnAirError(str(reply.get("error")))
+    except OnAirError as exc:
+        click.echo(i18n.tr("history.no_pending", detail=exc), err=True)
         return None
-    if not reply.get("ok"):
-        raise OnAirError(str(reply.get("error")))
-    return [AsRunRow.from_json(item) for item in reply.get("rows", [])]
+    return None if reply is None else [AsRunRow.from_json(item) for item in reply.get("rows", [])]
 
 
 def to_csv(rows: list[AsRunRow]) -> str:
@@ -126,7 +134,7 @@ def history(schedule_path: Path, first_day: datetime | None, last_day: datetime 
     zone = station.timezone
     start = datetime.combine(first_day.date(), time(), tzinfo=zone) if first_day else None
     end = datetime.combine(last_day.date() + timedelta(days=1), time(), tzinfo=zone) if last_day else None
-    waiting = daemon_pending(station.state_dir)
+    waiting = daemon_pending(station.state_dir, start, end)
     rows = [in_zone(row, zone) for row in read_history(log_path(station.state_dir), start, end, waiting)]
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))

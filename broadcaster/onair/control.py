@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 SOCKET_NAME = "control.sock"
 LOCK_NAME = "daemon.pid"
 MAX_REQUEST = 64 * 1024
+MAX_REPLY = 16 * 1024 * 1024  # a reply a client reads at most (the as-run rows a full disk held back for weeks)
 MAX_CONNECTIONS = 64          # open at once; idle ones are dropped after READ_DEADLINE
 READ_DEADLINE = 3.0           # seconds a client has to send its request line
 REPLY_DEADLINE = 5.0          # seconds a client has to take its reply
@@ -213,7 +214,7 @@ def send_request(path: Path, request: dict, *, timeout: float = 30.0) -> dict:
         with sock, sock.makefile("rwb") as stream:
             stream.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
             stream.flush()
-            line = stream.readline(MAX_REQUEST)
+            line = stream.readline(MAX_REPLY)
     except OSError as exc:
         raise OnAirError(i18n.tr("onair.no_daemon", path=path)) from exc
     try:

@@ -88,6 +88,17 @@ def resolve_emergency(schedule: Schedule, *, text: str | None, bulletin: str | N
     return Request(Kind.EMERGENCY, "emergency", (item,), Priority.EMERGENCY)
 
 
+def _within(moment: datetime, request: dict) -> bool:
+    """Whether `moment` is in the request's optional ["from", "to") range (ISO 8601 with offset)."""
+    try:
+        first, last = (datetime.fromisoformat(request[k]) if request.get(k) else None for k in ("from", "to"))
+    except (TypeError, ValueError) as exc:
+        raise OnAirError(i18n.tr("onair.bad_request", detail=f"from/to: {exc}")) from exc
+    if any(bound is not None and bound.utcoffset() is None for bound in (first, last)):
+        raise OnAirError(i18n.tr("onair.bad_request", detail="from/to need a UTC offset"))
+    return (first is None or moment >= first) and (last is None or moment < last)
+
+
 class Desk:
     """Serves desk requests: resolves them, has them rendered urgently and queued, or stops the air."""
 
@@ -133,7 +144,7 @@ class Desk:
         if cmd == "outputs":
             return {"outputs": self.playout.outputs()}
         if cmd == "pending":        # as-run rows held in memory/journal, not in SQLite yet (`history`)
-            return {"rows": [row.to_json() for row in self.recorder.pending()]}
+            return {"rows": [row.to_json() for row in self.recorder.pending() if _within(row.scheduled, request)]}
         if cmd == "stop":
             stopped = self.playout.stop_current()
             if stopped is None:

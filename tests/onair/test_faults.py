@@ -159,6 +159,10 @@ def test_a_read_only_state_folder_still_airs_and_answers_the_desk(folder, run_st
         assert [(r["slot"], r["status"], r["pending"]) for r in history_json(folder, capsys)] == [
             ("Truoc", "played", False), ("Sang", "played", True)]
         assert "not written to the log yet" in history_table(folder, capsys)
+        later = (row.scheduled + timedelta(seconds=1)).isoformat()
+        assert ask_daemon(folder.state, {"cmd": "pending", "to": later})["rows"][0]["slot"] == "Sang"
+        assert ask_daemon(folder.state, {"cmd": "pending", "from": later})["rows"] == []
+        assert ask_daemon(folder.state, {"cmd": "pending", "from": "06:00"})["ok"] is False   # no date, no zone
         station.stop()
         assert [(r["slot"], r["pending"]) for r in history_json(folder, capsys)] == [("Truoc", False), ("Sang", True)]
     finally:
