@@ -35,7 +35,7 @@ i18n.register({
     "desk.what.campaign_new": ("thêm chiến dịch {name}", "added campaign {name}"),
     "desk.what.campaign_edit": ("sửa chiến dịch {name}", "edited campaign {name}"),
     "desk.what.campaign_delete": ("xóa chiến dịch {name}", "deleted campaign {name}"),
-    "desk.what.station": ("sửa cài đặt đài", "edited the station settings"),
+    "desk.what.station": ("sửa cài đặt đài ({keys})", "edited the station settings ({keys})"),
     "desk.station_fixed": ("'{key}' chỉ sửa được trên máy đài (trong schedule.yaml), không từ bàn điều khiển.",
                            "'{key}' can only be changed at the station PC (in schedule.yaml), not from the desk."),
     "desk.what.restore": ("khôi phục bản trước thay đổi {version} ({what})",

@@ -530,7 +530,8 @@ class ScheduleStore:
             station = document.get("station")
             if not isinstance(station, CommentedMap):
                 raise DeskError(409, i18n.tr("desk.file_broken", detail="station"))
-            edit = _check_station_shape(fields, _plain(station))
+            before = _plain(station)
+            edit = _check_station_shape(fields, before)
             for key in STATION_EDITABLE:
                 value = edit.get(key)
                 if key in STATION_NESTED and isinstance(value, dict):
@@ -553,7 +554,9 @@ class ScheduleStore:
                     _append(station, key, _station_value(key, value))
                 elif _plain(station[key]) != _plain(value):
                     station[key] = _station_value(key, value)
-            return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.station"),
+            after = _plain(station)
+            changed = ", ".join(k for k in STATION_EDITABLE if before.get(k) != after.get(k)) or "-"
+            return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.station", keys=changed),
                                 focus=("station",))
 
     # -- history ------------------------------------------------------------------------------

@@ -6,28 +6,51 @@ allowed and refused operations, CSRF, and the audit trail."""
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
 
 from broadcaster.desk.accounts import Accounts
-from tests.desk.conftest import PASSWORDS, USERS
+from tests.desk.conftest import PASSWORDS, USERS, Station
 from tests.desk.helpers import free_port, serving
 
 RANK = {"xem": 1, "bien-tap": 2, "quan-tri": 3}
 
 
-@pytest.fixture
-def server(station):
-    """`broadcaster desk` alone (no daemon) for the station, with one user per role."""
+@pytest.fixture(scope="module")
+def site():
+    """One `broadcaster desk` (no daemon) per module and worker, with one user per role: starting a
+    server and logging in cost more than the tests themselves. Each test gets the hand-written
+    schedule back (`station`) and leaves the users it made behind it harmless to the others."""
+    folder = Path(tempfile.mkdtemp(prefix="dk-", dir="/tmp"))
+    station = Station(folder, folder / "var")
     accounts = Accounts(station.state)
     for role, name in USERS.items():
         accounts.add(name, role, PASSWORDS[role])
     accounts.close()
     listen = f"127.0.0.1:{free_port()}"
-    with serving(["desk", "--schedule", str(station.path), "--listen", listen], listen,
-                 station.folder / "desk.log", timeout=30) as url:
-        yield url
+    try:
+        with serving(["desk", "--schedule", str(station.path), "--listen", listen], listen,
+                     station.folder / "desk.log", timeout=30) as url:
+            yield station, url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def station(site):
+    station, _ = site
+    station.path.write_bytes(station.original)
+    (station.folder / "bulletins" / "tin-file.txt").write_text("Lịch tiêm chủng ngày 5/9.\n", encoding="utf-8")
+    return station
+
+
+@pytest.fixture
+def server(site, station):
+    return site[1]
 
 
 def session(base: str, name: str, password: str) -> httpx.Client:
@@ -147,27 +170,29 @@ def test_the_last_admin_stays_and_every_change_is_audited(clients, station):
 
 
 def test_password_reset_and_delete_end_sessions_and_tokens(clients, server):
-    admin, editor = clients["quan-tri"], clients["bien-tap"]
-    token = editor.post("/api/users/binh/token").json()["token"]
+    admin = clients["quan-tri"]
+    assert admin.post("/api/users", json={"name": "giang", "role": "bien-tap", "password": "mat-khau-5"}).status_code == 201
+    editor = session(server, "giang", "mat-khau-5")
+    token = editor.post("/api/users/giang/token").json()["token"]
     bearer = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"})
     assert editor.get("/api/status").status_code == 200
     # the page form: CSRF first, then the new password twice
     form = {"action": "password", "password": "mat-khau-moi", "password2": "mat-khau-moi"}
     admin.headers.pop("X-CSRF-Token")
-    assert admin.post("/admin/users/binh", data=form).status_code == 403
-    assert admin.post("/admin/users/binh", data={**form, "csrf": "sai"}).status_code == 403
-    mismatch = admin.post("/admin/users/binh", data={**form, "password2": "khac-nhau-1", "csrf": admin.csrf})
+    assert admin.post("/admin/users/giang", data=form).status_code == 403
+    assert admin.post("/admin/users/giang", data={**form, "csrf": "sai"}).status_code == 403
+    mismatch = admin.post("/admin/users/giang", data={**form, "password2": "khac-nhau-1", "csrf": admin.csrf})
     assert mismatch.status_code == 400 and "không khớp" in mismatch.text
-    done = admin.post("/admin/users/binh", data={**form, "csrf": admin.csrf})
-    assert done.status_code == 303 and done.headers["location"] == "/admin/users/binh?done=password"
+    done = admin.post("/admin/users/giang", data={**form, "csrf": admin.csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/users/giang?done=password"
     assert editor.get("/api/status").status_code == 401            # the old session ended
     assert bearer.get("/api/status").status_code == 200           # tokens are not passwords
-    again = session(server, "binh", "mat-khau-moi")
+    again = session(server, "giang", "mat-khau-moi")
     # delete through the page: the user's sessions and tokens go with them
-    assert admin.post("/admin/users/binh", data={"action": "delete", "csrf": admin.csrf}).status_code == 303
+    assert admin.post("/admin/users/giang", data={"action": "delete", "csrf": admin.csrf}).status_code == 303
     assert again.get("/api/status").status_code == 401
     assert bearer.get("/api/status").status_code == 401
-    assert "binh" not in [u["name"] for u in admin.get("/api/users").json()]
+    assert "giang" not in [u["name"] for u in admin.get("/api/users").json()]
     # demote the last admin through the page: refused beside the role field
     page = admin.post("/admin/users/an", data={"action": "role", "role": "xem", "csrf": admin.csrf})
     assert page.status_code == 409 and '<div class="problem">' in page.text
@@ -263,7 +288,7 @@ def test_station_settings_round_trip_validate_and_refuse_a_hand_edit(clients, st
     stale_page = admin.post("/settings", data={**form, "name": "Cũ", "loudness": "-13"})      # the version moved
     assert stale_page.status_code == 409 and 'name="name" id="f-name" value="Đài xã Tân Lập"' in stale_page.text
     versions = admin.get("/api/versions").json()
-    assert versions[0]["who"] == "an" and versions[0]["what"] == "sửa cài đặt đài"
+    assert versions[0]["who"] == "an" and versions[0]["what"] == "sửa cài đặt đài (loudness)"
     assert ("an", "127.0.0.1", "station.edit", "station", "refused 409") in audit(admin)
     assert ("an", "127.0.0.1", "station.edit", "station", "ok") in audit(admin)
 
@@ -436,8 +461,9 @@ def test_campaigns_through_the_api_and_the_form(clients, station):
     assert editor.get("/campaigns").status_code == 200 and viewer.get("/campaigns/new").status_code == 403
 
 
-def test_the_new_pages_in_english(station):
+def test_the_new_pages_in_english(tmp_path):
     """`--lang en`: the settings, user, campaign, slot and bulletin pages and their refusals in English."""
+    station = Station(tmp_path, tmp_path / "var")
     accounts = Accounts(station.state)
     accounts.add("an", "quan-tri", PASSWORDS["quan-tri"])
     accounts.close()
