@@ -174,6 +174,7 @@ i18n.register({
     "page.no_zones": ("Đài chưa khai báo thôn nào (station.zones): khung giờ phát trên mọi loa.",
                       "The station declares no zones (station.zones): the slot airs on every loudspeaker."),
     "page.drag": ("Kéo để đổi thứ tự", "Drag to reorder"),
+    "page.moved": ("{id}: vị trí {position}/{count}", "{id}: position {position} of {count}"),
     "page.drag_hint": ("Kéo ⠿ để đổi thứ tự, hoặc dùng nút ↑ ↓.", "Drag ⠿ to reorder, or use the ↑ ↓ buttons."),
     "page.relay_summary": ("Tiếp sóng một luồng trực tiếp (thay cho nội dung)", "Relay a live stream (instead of a text)"),
     "page.field.relay": ("Địa chỉ luồng (http, https, icecast; MP3/AAC hoặc HLS .m3u8)",

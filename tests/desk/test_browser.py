@@ -227,6 +227,7 @@ def test_admin_pages_and_drag_and_drop_on_a_phone(station, desk_only, browser):
     assert page.evaluate("window.scrollY") == scrolled           # the finger dragged, the page did not scroll
     page.click("#play-list li:nth-child(2) .move-down")          # the buttons still work
     assert play_order(page) == ["tin-c", "tin-a", "tin-b"]
+    assert page.inner_text("#play-status") == "tin-b: vị trí 3/3"      # said to screen readers
     assert page.evaluate("document.documentElement.scrollWidth") <= 360          # nothing wider than the phone
     shoot(page, "07-keo-tha")
     page.set_viewport_size({"width": 360, "height": 740})

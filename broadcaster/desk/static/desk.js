@@ -16,9 +16,19 @@ document.addEventListener("click", (event) => {
   const item = button.closest("li");
   if (button.classList.contains("move-up") && item.previousElementSibling) item.parentNode.insertBefore(item, item.previousElementSibling);
   else if (button.classList.contains("move-down") && item.nextElementSibling) item.parentNode.insertBefore(item.nextElementSibling, item);
-  else if (button.classList.contains("remove")) item.remove();
+  else if (button.classList.contains("remove")) { item.remove(); return; }
   button.focus();
+  announce(item);
 });
+
+// Says where an item now stands ("tin-a: 2/3") to screen readers, after a move by button or drag.
+function announce(item) {
+  const status = document.getElementById("play-status");
+  if (!status || !item.parentNode) return;
+  const position = Array.prototype.indexOf.call(item.parentNode.children, item) + 1;
+  status.textContent = status.dataset.template.replace("{id}", item.querySelector("input").value)
+    .replace("{position}", position).replace("{count}", item.parentNode.children.length);
+}
 
 let dragged = null;
 document.addEventListener("pointerdown", (event) => {
@@ -49,6 +59,7 @@ for (const type of ["pointerup", "pointercancel"]) {
   document.addEventListener(type, () => {
     if (!dragged) return;
     dragged.classList.remove("dragging");
+    announce(dragged);
     dragged = null;
   });
 }
