@@ -69,6 +69,7 @@ TZ_NAME = "Asia/Ho_Chi_Minh"
 TEXTS = ["Một.", "Hai.", "Ba.", "Bốn.", "Năm."]           # programmes of ~0.6 s
 LOAD_TEXT = "Thông báo của Ủy ban nhân dân xã về lịch tiêm chủng cho trẻ em dưới năm tuổi."
 SPACING = 2                                                  # seconds between starts
+ONSET_LEVEL = 1e-3        # a sample above this (-60 dBFS) is "loud": where a programme is first heard
 
 
 def write_schedule(folder: Path, starts: int, first: datetime, prerender_s: float) -> Path:
@@ -116,7 +117,7 @@ def heard_onsets(pulse: PulseServer) -> list[float]:
         return []
     starts_a, offsets = np.array(starts), np.array(arrivals) - np.array(starts) / pulse.rate
     samples = np.concatenate(chunks)
-    loud = np.flatnonzero(np.abs(samples) > 1e-3)
+    loud = np.flatnonzero(np.abs(samples) > ONSET_LEVEL)
     onsets = [loud[0]] + [b for a, b in zip(loud, loud[1:]) if b - a > pulse.rate // 4] if len(loud) else []
     heard = []
     for onset in onsets:
@@ -125,24 +126,72 @@ def heard_onsets(pulse: PulseServer) -> list[float]:
     return heard
 
 
-def heard_by_slot(pulse: PulseServer, scheduled: list[datetime]) -> dict[datetime, float]:
-    """Start error at the sink (ms) of each scheduled second that has a programme onset near it."""
+def heard_by_slot(pulse: PulseServer, scheduled: list[datetime],
+                  lead_ins: dict[datetime, float] | None = None) -> dict[datetime, float]:
+    """Start error at the sink (ms) of each scheduled second that has a programme onset near it.
+
+    A programme's first loud sample is not its first sample (speech fades in, eSpeak NG starts
+    with a breath of silence): `lead_ins` gives, per slot, how far into the programme its first
+    loud sample lies, and that is taken off, so what remains is the start's own error.
+    """
     errors: dict[datetime, float] = {}
     for heard in heard_onsets(pulse):
         nearest = min(scheduled, key=lambda s: abs(s.timestamp() - heard))
-        if abs(nearest.timestamp() - heard) < SPACING / 2:
-            errors.setdefault(nearest, (heard - nearest.timestamp()) * 1000)
+        if abs(nearest.timestamp() - heard) < SPACING / 2 and nearest not in errors:
+            lead_in = (lead_ins or {}).get(nearest, 0.0)
+            errors[nearest] = (heard - nearest.timestamp() - lead_in) * 1000
     return errors
 
 
-def heard_errors(pulse: PulseServer, scheduled: list[datetime]) -> list[float]:
-    """Independent check from the sink side: each programme's first loud sample at the pipe sink
-    minus its scheduled second."""
-    return list(heard_by_slot(pulse, scheduled).values())
+def lead_in_seconds(source) -> float:
+    """Seconds from a source's first sample to its first loud one (0.0 if it has none); closes it."""
+    import numpy as np
+
+    position = 0
+    try:
+        while len(block := source.read(4800)):
+            loud = np.flatnonzero(np.abs(block) > ONSET_LEVEL)
+            if len(loud):
+                return (position + int(loud[0])) / source.rate
+            position += len(block)
+    finally:
+        source.close()
+    return 0.0
+
+
+class LeadIns:
+    """Each aired slot's lead-in (`lead_in_seconds`), taken as it airs: renders are deleted after air.
+
+    A programme aired from its parts has no file: its parts are opened again after the run
+    (eSpeak NG is deterministic) from the bulletins the entry carries.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[datetime, float] = {}
+        self._from_parts: list = []
+
+    def aired(self, entry) -> None:
+        from broadcaster.output.source import WavSource
+
+        try:
+            result = entry.audio.result(timeout=0)
+        except Exception:          # failed render: it aired from its parts
+            result = None
+        if result is not None and result.path is not None and result.path.exists():
+            self.seconds[entry.scheduled] = lead_in_seconds(WavSource(result.path))
+        else:
+            self._from_parts.append(entry)
+
+    def finish(self, schedule) -> dict[datetime, float]:
+        from broadcaster.onair.direct import aired_from_parts
+
+        for entry in self._from_parts:
+            self.seconds[entry.scheduled] = lead_in_seconds(aired_from_parts(entry.content, schedule, "").parts())
+        return self.seconds
 
 
 def run_daemon(folder: Path, starts: int, *, quiet: bool,
-               station_options: dict | None = None) -> tuple[list[float], list[datetime]]:
+               station_options: dict | None = None) -> tuple[list[float], list[datetime], dict[datetime, float]]:
     from broadcaster.onair.daemon import Station
     from broadcaster.schedule import load_schedule
 
@@ -150,10 +199,12 @@ def run_daemon(folder: Path, starts: int, *, quiet: bool,
     first = datetime.now(ZoneInfo(TZ_NAME)).replace(microsecond=0) + timedelta(seconds=8 if not quiet else 5 + starts // 3)
     schedule = load_schedule(write_schedule(folder, starts, first, lead))
     errors: list[float] = []
+    lead_ins = LeadIns()
 
     def aired(entry, report) -> None:
         if report.started is not None and entry.kind.value == "scheduled":
             errors.append((report.started - entry.scheduled).total_seconds() * 1000)
+            lead_ins.aired(entry)
 
     station = Station(schedule, on_aired=aired, control=False, **(station_options or {}))
     station.start()
@@ -193,10 +244,10 @@ def run_daemon(folder: Path, starts: int, *, quiet: bool,
     finally:
         stop.set()
         station.stop()
-    return errors, [first + timedelta(seconds=SPACING * i) for i in range(starts)]
+    return errors, [first + timedelta(seconds=SPACING * i) for i in range(starts)], lead_ins.finish(station.schedule)
 
 
-def run_naive(folder: Path, starts: int) -> tuple[list[float], list[datetime]]:
+def run_naive(folder: Path, starts: int) -> tuple[list[float], list[datetime], dict[datetime, float]]:
     """APScheduler fires at the second and plays at once; renders share the process (the old way)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -244,12 +295,16 @@ def run_naive(folder: Path, starts: int) -> tuple[list[float], list[datetime]]:
         scheduler.shutdown(wait=True)
         loader.join(30)
         output.close()
-    return errors, [first + timedelta(seconds=SPACING * i) for i in range(starts)]
+    scheduled = [first + timedelta(seconds=SPACING * i) for i in range(starts)]
+    from broadcaster.output.source import WavSource
+
+    return errors, scheduled, {when: lead_in_seconds(WavSource(programmes[i])) for i, when in enumerate(scheduled)}
 
 
 BOMB = "[" + ", ".join(["&a0 [x, x, x, x, x, x, x, x, x]"] + [
     f"&a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 24)]) + "]"
 FAULT_WINDOW = 6.0        # seconds after a fault whose slots count as "around" it
+LOG_WINDOW = 15.0         # seconds after a fault in which its first log line is looked for
 
 
 class Captured(logging.Handler):
@@ -262,8 +317,11 @@ class Captured(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append((record.created, record.getMessage()))
 
-    def first_after(self, moment: float, needle: str) -> float | None:
-        return next((t - moment for t, text in self.records if t >= moment and needle in text), None)
+    def first_after(self, moment: float, needle: str, within: float = LOG_WINDOW) -> float | None:
+        """Seconds from `moment` to the first line holding `needle` within `within` s (a later fault's
+        line is not this one's)."""
+        return next((t - moment for t, text in self.records if moment <= t <= moment + within and needle in text),
+                    None)
 
 
 def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured,
@@ -299,10 +357,12 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured,
 
         scheduled = [first + timedelta(seconds=SPACING * i) for i in range(starts)]
         errors: dict[datetime, float] = {}
+        lead_ins = LeadIns()
 
         def aired(entry, report) -> None:
             if report.started is not None and entry.kind.value == "scheduled":
                 errors[entry.scheduled] = (report.started - entry.scheduled).total_seconds() * 1000
+                lead_ins.aired(entry)
 
         if inject:                                    # a log truncated while the station was off
             (disk.path / "asrun.sqlite3").write_bytes(b"")
@@ -389,14 +449,14 @@ def run_faults(folder: Path, starts: int, *, inject: bool, captured: Captured,
             for sock in idle:
                 sock.close()
             station.stop()
-        heard = heard_by_slot(pulse, scheduled)
+        heard = heard_by_slot(pulse, scheduled, lead_ins.finish(station.schedule))
         report = {}
         for name, (at, needle, target) in faults.items():
             around = [s for s in errors if 0 <= s.timestamp() - at <= FAULT_WINDOW]
             latency = captured.first_after(at, needle) if needle != "control" else None
             if name == "disk freed" and latency is None and "disk full" in faults:
                 # Deleting aired renders may give the log its space back before the operator does.
-                cleared = captured.first_after(faults["disk full"][0], needle)
+                cleared = captured.first_after(faults["disk full"][0], needle, at - faults["disk full"][0])
                 latency = None if cleared is None else cleared - (at - faults["disk full"][0])
             report[name] = (around, latency, target)
         return report, errors, heard
@@ -607,7 +667,8 @@ def faults_main(starts: int) -> None:
         print("reported: PortAudio's DAC time of the first sample - scheduled second")
         for name, (_, errors, _) in runs.items():
             print(summary(name, list(errors.values()), starts))
-        print("heard: the first loud sample leaving the PulseAudio pipe sink - scheduled second")
+        print("heard: the first loud sample leaving the PulseAudio pipe sink - scheduled second - where that "
+              "sample lies in the programme")
         for name, (_, _, heard) in runs.items():
             print(summary(name, list(heard.values()), starts))
         print(f"slots in the {FAULT_WINDOW:g} s after each fault (reported, then heard), and the time to the fault's "
@@ -672,16 +733,16 @@ def main() -> int:
             folder.mkdir()
             print(f"running {name} ({args.starts} starts, one every {SPACING} s) ...", flush=True)
             pulse.clear()
-            errors, scheduled = run(folder)
+            errors, scheduled, lead_ins = run(folder)
             time.sleep(0.5)                 # let the last programme drain out of the sink
-            results[name] = (errors, heard_errors(pulse, scheduled))
+            results[name] = (errors, list(heard_by_slot(pulse, scheduled, lead_ins).values()))
         print()
         print(f"start error, {args.starts} starts each (target for the daemon: median <= 5 ms, max <= 30 ms)")
         print("reported: PortAudio DAC time of the first sample - scheduled second")
         for name, (errors, _) in results.items():
             print(summary(name, errors, args.starts))
-        print("heard: first loud sample leaving the PulseAudio pipe sink - scheduled second "
-              "(includes the server's buffering)")
+        print("heard: first loud sample leaving the PulseAudio pipe sink - scheduled second - where that sample "
+              "lies in the programme (includes the server's buffering)")
         for name, (_, heard) in results.items():
             print(summary(name, heard, args.starts))
     return 0

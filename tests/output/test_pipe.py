@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,19 @@ def test_a_chain_opens_parts_when_reached_resamples_pauses_skips_the_broken_and_
     assert round(hertz(samples[36_000:60_000], 48_000)) == 880
     assert not samples[-11_900:].any() and chain.pad_frames == 12_000
     assert len(chain.failures) == 1 and "ffmpeg" in chain.failures[0]
+
+
+def test_espeak_through_a_chain_reaches_the_sound_card_sample_exact_and_on_time(pulse_clean):
+    from broadcaster.output import SoundDeviceOutput
+
+    engine = EspeakEngine()
+    parts = [lambda: PipeSource(engine.command(None), wav=True, stdin="Xin chào bà con.".encode())]
+    expected = drain(Chain(parts, rate=48_000))                 # eSpeak NG is deterministic
+    lead_in = int(np.flatnonzero(np.abs(expected) > 1e-4)[0])
+    start_at = datetime.now(timezone.utc) + timedelta(seconds=0.8)
+    report = SoundDeviceOutput(None).play(Chain(parts, rate=48_000, pad_seconds=0.25), label="loa", start_at=start_at)
+    assert report.completed and report.error is None and abs(report.start_error) < 0.25
+    assert pulse_clean.wait_for_samples(int((0.8 + len(expected) / 48_000 + 0.3) * 48_000))   # since the clear
+    index, arrived = pulse_clean.first_sound()
+    np.testing.assert_array_equal(pulse_clean.captured()[index:index + len(expected) - lead_in], expected[lead_in:])
+    assert abs(arrived - lead_in / 48_000 - start_at.timestamp()) < 0.25     # generous: a shared, noisy machine
