@@ -117,6 +117,7 @@ def test_a_chain_opens_parts_when_reached_resamples_pauses_skips_the_broken_and_
     assert len(chain.failures) == 1 and "ffmpeg" in chain.failures[0]
 
 
+@pytest.mark.serial
 def test_espeak_through_a_chain_reaches_the_sound_card_sample_exact_and_on_time(pulse_clean):
     from broadcaster.output import SoundDeviceOutput
 
