@@ -27,7 +27,7 @@ from broadcaster.occurrences import Occurrence
 from broadcaster.onair.clock import Clock
 from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
 from broadcaster.onair.planner import CUE_LEAD, HORIZON, Planner
-from broadcaster.onair.playout import Playout
+from broadcaster.onair.playout import RENDER_WAIT, Playout
 from broadcaster.onair.queue import Entry
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
@@ -52,7 +52,8 @@ class Station:
     the station's time zone. `source` says whether `schedule` is the file or its last good copy
     (the health check reports it); `health_every` is the seconds between the cheap health checks
     (None: no health checks, the benchmark's baseline); `memory` is the folder renders go to while
-    the disk refuses them (default: a private folder in /dev/shm).
+    the disk refuses them (default: a private folder in /dev/shm); a programme whose render is
+    not done `render_wait` after its time airs from its parts.
     """
 
     def __init__(self, schedule: Schedule, *, output: str | None = None, renderer: Renderer = programme_renderer,
@@ -64,11 +65,13 @@ class Station:
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
                  clock: Clock | None = None, speech_ahead: bool = False,
                  make_up_spacing: Spacing = Spacing(), source: ScheduleSource | None = None,
-                 health_every: float | None = EVERY, memory: Path | None = None) -> None:
+                 health_every: float | None = EVERY, memory: Path | None = None,
+                 render_wait: timedelta = RENDER_WAIT) -> None:
         self._schedule = schedule
         self.source = source or ScheduleSource(schedule.path, "file", version=file_version(schedule.path))
         self.health_every = health_every
         self.memory = memory
+        self.render_wait = render_wait
         self.health: HealthWatch | None = None
         self.counters = Counters()        # renders, fallback voices, output reconnects (/metrics)
         self.clock = clock or Clock(schedule.station.timezone)
@@ -149,7 +152,7 @@ class Station:
                                recorder=self.recorder,
                                renders=self.prerenderer, device_tries=self.device_tries,
                                device_retry_delay=self.device_retry_delay, on_aired=self._aired,
-                               last_resort=self._from_parts)
+                               last_resort=self._from_parts, render_wait=self.render_wait)
         if self.speech_ahead and scheduling:
             self.ahead = SpeechAhead(station_speaker, busy=self.prerenderer.busy)
         self.planner = Planner(self._schedule, clock=self.clock, recorder=self.recorder, renders=self.prerenderer,

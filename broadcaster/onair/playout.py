@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 PLAY_LEAD = timedelta(seconds=1)        # the playout thread commits to an entry this long before air
 CUT_FADE = 0.5                          # seconds of fade when an emergency cuts in or the desk stops
 IDLE_POLL = 0.5                         # longest wait between two looks at the queue
+RENDER_WAIT = timedelta(seconds=60)     # a programme still rendering this long after its time airs from its parts
 
 i18n.register({
     "onair.cut_by": ("Bị ngắt bởi tin khẩn cấp {key}; sẽ phát lại từ đầu.",
@@ -72,6 +73,8 @@ i18n.register({
     "onair.outputs_missed": ("Đầu ra bị mất một phần: {parts}", "Outputs that missed part of it: {parts}"),
     "onair.render_cancelled": ("Chương trình chưa dựng xong khi đến giờ phát.",
                                "The programme was not rendered in time."),
+    "onair.render_overdue": ("Chương trình vẫn chưa dựng xong {seconds:.0f} giây sau giờ phát.",
+                             "The programme was still not rendered {seconds:.0f} s after its time."),
 })
 
 
@@ -87,9 +90,11 @@ class Playout:
     def __init__(self, *, switch: Switch, clock: Clock, recorder: Recorder,
                  renders: Renders, device_tries: int = 3, device_retry_delay: float = 3.0,
                  on_aired: Callable[[Entry, PlaybackReport], None] | None = None,
-                 last_resort: Callable[[Entry, str], RenderResult | None] | None = None) -> None:
+                 last_resort: Callable[[Entry, str], RenderResult | None] | None = None,
+                 render_wait: timedelta = RENDER_WAIT) -> None:
         self.switch = switch
         self.last_resort = last_resort      # airs an unrenderable programme straight from its parts
+        self.render_wait = render_wait      # how long after its time a programme may wait for its render
         self.clock = clock
         self.recorder = recorder
         self.renders = renders
@@ -190,7 +195,7 @@ class Playout:
     def cut_in(self, now: datetime) -> Entry | None:
         """The emergency that should cut what plays now, if any (caller holds `_cond`)."""
         current = self._current
-        best = self._queue.best_ready(now, PLAY_LEAD)
+        best = self._queue.best_ready(now, PLAY_LEAD, self.render_wait)
         if (current is None or current.preempted or current.stopped or best is None
                 or best.priority < Priority.EMERGENCY or current.priority >= best.priority):
             return None
@@ -225,7 +230,7 @@ class Playout:
         with self._cond:
             if self._stopping:
                 return None
-            entry = self._queue.take(self.clock.now(), PLAY_LEAD)
+            entry = self._queue.take(self.clock.now(), PLAY_LEAD, self.render_wait)
             if entry is not None:
                 self._current = entry
             return entry
@@ -276,7 +281,12 @@ class Playout:
         try:
             programme: RenderResult = entry.audio.result(timeout=0)
         except (CancelledError, Exception) as exc:
-            error = str(exc) if not isinstance(exc, CancelledError) else i18n.tr("onair.render_cancelled")
+            if isinstance(exc, CancelledError):
+                error = i18n.tr("onair.render_cancelled")
+            elif not entry.audio.done():        # a render that hangs (a hung disk, a stuck worker)
+                error = i18n.tr("onair.render_overdue", seconds=self.render_wait.total_seconds())
+            else:
+                error = str(exc)
             programme = self._from_parts(entry, error)
             if programme is None:
                 self.recorder.never_aired(entry, status=Status.FAILED, ended=now, error=error)

@@ -74,6 +74,12 @@ class Entry:
     def due(self, now: datetime, lead: timedelta) -> bool:
         return self.start_at is None or self.start_at - lead <= now
 
+    def airable(self, now: datetime, lead: timedelta, wait: timedelta | None = None) -> bool:
+        """Due and rendered (or failed), or still rendering `wait` after its time: it airs from its parts."""
+        if self.ready:
+            return self.due(now, lead)
+        return wait is not None and (self.start_at or self.scheduled) + wait <= now
+
 
 def label_for(scheduled: datetime, slot: str) -> str:
     """The label an airing of `slot` at `scheduled` plays under (and a file output's file name)."""
@@ -92,18 +98,19 @@ class PlayQueue:
         self._entries.append(entry)
         return entry
 
-    def take(self, now: datetime, lead: timedelta) -> Entry | None:
-        """Remove and return the best entry that is due (within `lead`) and rendered (or failed)."""
-        candidates = [e for e in self._entries if e.ready and e.due(now, lead)]
+    def take(self, now: datetime, lead: timedelta, wait: timedelta | None = None) -> Entry | None:
+        """Remove and return the best entry that is due (within `lead`) and rendered (or failed),
+        or whose render is still not done `wait` after its time."""
+        candidates = [e for e in self._entries if e.airable(now, lead, wait)]
         if not candidates:
             return None
         best = min(candidates, key=Entry.rank)
         self._entries.remove(best)
         return best
 
-    def best_ready(self, now: datetime, lead: timedelta) -> Entry | None:
+    def best_ready(self, now: datetime, lead: timedelta, wait: timedelta | None = None) -> Entry | None:
         """The entry `take` would return, left in place."""
-        candidates = [e for e in self._entries if e.ready and e.due(now, lead)]
+        candidates = [e for e in self._entries if e.airable(now, lead, wait)]
         return min(candidates, key=Entry.rank) if candidates else None
 
     def next_due(self) -> datetime | None:

@@ -9,6 +9,7 @@ cache on the disk.
 from __future__ import annotations
 
 import subprocess
+import time
 import wave
 from datetime import datetime, timedelta
 
@@ -126,3 +127,34 @@ def test_an_emergency_cuts_into_a_programme_airing_from_its_parts_and_it_airs_ag
     cut, warning, again = folder.aired_files()
     assert wav_seconds(cut) < wav_seconds(again) - 1.0    # faded out early, then read whole
     assert all(loudness(p) > 0.02 for p in (cut, warning, again))
+
+
+def hanging_renderer(job, out):
+    """A render that does not finish in time, like one writing to a hung disk (a render worker)."""
+    time.sleep(60)
+    return tone_renderer(job, out)
+
+
+def test_the_queue_takes_an_entry_still_rendering_once_its_wait_is_over():
+    from concurrent.futures import Future
+
+    from broadcaster.onair.queue import Entry, Kind, PlayQueue
+    from broadcaster.schedule.model import Priority
+
+    air, lead, wait = datetime(2023, 1, 16, 6, 0, tzinfo=TZ), timedelta(seconds=1), timedelta(seconds=60)
+    queue = PlayQueue()
+    entry = queue.push(Entry(key="k", kind=Kind.SCHEDULED, slot="s", bulletins=("a",), priority=Priority.NORMAL,
+                             scheduled=air, audio=Future(), start_at=air))
+    assert queue.take(air, lead, wait) is None and queue.take(air + timedelta(seconds=59.9), lead, wait) is None
+    assert queue.take(air + wait, lead) is None                  # without a wait: only rendered entries
+    assert queue.best_ready(air + wait, lead, wait) is entry and queue.take(air + wait, lead, wait) is entry
+
+
+def test_a_render_that_hangs_does_not_hold_the_air_it_airs_from_its_parts(folder, run_station):
+    folder.write({"chao": {"text": "Xin chào bà con."}}, [{"name": "Treo", "at": clock_in(4), "play": ["chao"]}])
+    station = run_station(folder.load(), renderer=hanging_renderer, render_wait=timedelta(seconds=1))
+    row = wait_for(lambda: [r for r in station.asrun.history() if r.status in (Status.PLAYED, Status.LATE)],
+                   timeout=20)[0]
+    assert row.engine == "espeak-ng" and "still not rendered 1 s after its time" in row.error
+    assert (row.started - row.scheduled).total_seconds() < 3.0       # 1 s of waiting, then the parts
+    assert wav_seconds(folder.aired_files()[0]) > 0.8
