@@ -31,16 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.helpers import free_port
+
 RATE = 48_000
 SOURCE_PASSWORD = "nguon-thu-nghiem"
 ADMIN_PASSWORD = "quan-tri-thu-nghiem"
 ICECAST_USER = "icecast2"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class IcecastServer:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.asrun.journal import STATE_NAME
 from broadcaster.errors import AsRunError
@@ -22,11 +21,7 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MORNING = datetime(2023, 1, 16, 6, 0, tzinfo=HCM)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def fill_log(path: Path, rows: int) -> None:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import free_port, wait_for  # noqa: F401  (free_port: the desk tests import it from here)
 
 
 def children(pid: int) -> list[int]:
@@ -47,16 +41,6 @@ def desk_child(pid: int) -> int | None:
     return None
 
 
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"not within {timeout} s: {predicate}")
-
-
 def process_state(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -82,7 +66,7 @@ def serving(arguments: list[str], listen: str, log_path: Path, timeout: float = 
         process = subprocess.Popen([sys.executable, "-m", "broadcaster", *arguments], stdout=log,
                                    stderr=subprocess.STDOUT)
         try:
-            wait_until(lambda: answers(listen) or process.poll() is not None, timeout=timeout)
+            wait_for(lambda: answers(listen) or process.poll() is not None, timeout=timeout)
             assert process.poll() is None, log_path.read_text(errors="replace")
             yield f"http://{listen}"
         finally:

@@ -18,7 +18,8 @@ import yaml
 
 from broadcaster.asrun import AsRunLog, Status, log_path
 from broadcaster.desk.supervisor import answers
-from tests.desk.helpers import alive, desk_child, free_port, stop, wait_until
+from tests.desk.helpers import alive, desk_child, stop
+from tests.helpers import free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -52,28 +53,28 @@ def test_daemon_airs_on_time_while_the_desk_is_flooded_stopped_and_killed(statio
                               stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "BROADCASTER_LANG": "en"})
     stop_flood = threading.Event()
     try:
-        wait_until(lambda: answers(listen), timeout=30)
+        wait_for(lambda: answers(listen), timeout=30)
         desk = desk_child(daemon.pid)
         assert desk is not None
         floods = [threading.Thread(target=flood, args=(listen, stop_flood), daemon=True) for _ in range(8)]
         for thread in floods:
             thread.start()
         first = datetime.strptime(document["slots"][0]["at"], "%H:%M:%S").time()
-        wait_until(lambda: datetime.now(TZ).time() > first, timeout=30)      # S0 aired during the flood
+        wait_for(lambda: datetime.now(TZ).time() > first, timeout=30)      # S0 aired during the flood
         time.sleep(1.5)
         stop_flood.set()
         os.kill(desk, signal.SIGSTOP)                                     # S1 airs while it hangs
         second = datetime.strptime(document["slots"][1]["at"], "%H:%M:%S").time()
-        wait_until(lambda: datetime.now(TZ).time() > second, timeout=30)
+        wait_for(lambda: datetime.now(TZ).time() > second, timeout=30)
         time.sleep(1.5)
         os.kill(desk, signal.SIGKILL)                                     # S2 airs while it is gone
-        rows = wait_until(lambda: len(done := [r for r in history(station) if r.status is not Status.PLAYING]) == 3
+        rows = wait_for(lambda: len(done := [r for r in history(station) if r.status is not Status.PLAYING]) == 3
                           and done, timeout=30)
         assert [(r.slot, r.status) for r in rows] == [("S0", Status.PLAYED), ("S1", Status.PLAYED),
                                                       ("S2", Status.PLAYED)]
         for row in rows:
             assert abs((row.started - row.scheduled).total_seconds()) < 1.0, row
-        wait_until(lambda: answers(listen), timeout=30)                      # and the desk is back
+        wait_for(lambda: answers(listen), timeout=30)                      # and the desk is back
         assert desk_child(daemon.pid) not in (None, desk)
     finally:
         stop_flood.set()
@@ -102,11 +103,11 @@ def test_a_desk_does_not_outlive_a_killed_daemon(station):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     desk = None
     try:
-        wait_until(lambda: answers(listen), timeout=30)
+        wait_for(lambda: answers(listen), timeout=30)
         desk = desk_child(daemon.pid)
         daemon.kill()
         daemon.wait()
-        wait_until(lambda: not alive(desk), timeout=10)
+        wait_for(lambda: not alive(desk), timeout=10)
     finally:
         if daemon.poll() is None:
             daemon.kill()

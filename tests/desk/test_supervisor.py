@@ -6,7 +6,8 @@ import os
 import signal
 
 from broadcaster.desk.supervisor import DeskSupervisor, answers
-from tests.desk.helpers import alive, free_port, wait_until
+from tests.desk.helpers import alive
+from tests.helpers import free_port, wait_for
 
 
 def test_a_killed_or_hung_desk_is_restarted(station, accounts):
@@ -14,13 +15,13 @@ def test_a_killed_or_hung_desk_is_restarted(station, accounts):
     supervisor = DeskSupervisor(station.path, listen, probe_interval=0.3, hang_after=2.0)
     supervisor.start()
     try:
-        wait_until(lambda: answers(listen), timeout=30)
+        wait_for(lambda: answers(listen), timeout=30)
         first = supervisor.process.pid
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: supervisor.process.pid != first and supervisor.answered, timeout=30)
+        wait_for(lambda: supervisor.process.pid != first and supervisor.answered, timeout=30)
         second = supervisor.process.pid
         os.kill(second, signal.SIGSTOP)            # hung: alive, silent
-        wait_until(lambda: supervisor.process.pid != second and answers(listen), timeout=30)
+        wait_for(lambda: supervisor.process.pid != second and answers(listen), timeout=30)
         assert not alive(second) and supervisor.restarts == 2
     finally:
         supervisor.stop()
@@ -32,15 +33,13 @@ def test_desk_start_up_lines_name_the_first_admin_command_and_a_public_address(s
     import subprocess
     import sys
 
-    from tests.desk.helpers import wait_until as until
-
     port = free_port()
     log = station.folder / "desk.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "broadcaster", "--lang", "en", "desk", "--schedule",
                                     str(station.path), "--listen", f"0.0.0.0:{port}"], stdout=out, stderr=out)
     try:
-        until(lambda: answers(f"127.0.0.1:{port}"), timeout=30)
+        wait_for(lambda: answers(f"127.0.0.1:{port}"), timeout=30)
     finally:
         process.terminate()
         process.wait(10)

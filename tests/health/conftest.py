@@ -17,7 +17,6 @@ import requests
 import responses
 import yaml
 
-from broadcaster import i18n
 from broadcaster.cli import main
 from tests.filesystems import SmallDisk
 from tests.speech.conftest import GOOGLE_URL, FakeGoogle, mp3_bytes  # noqa: F401  (mp3_bytes: a fixture)
@@ -25,13 +24,6 @@ from tests.speech.conftest import GOOGLE_URL, FakeGoogle, mp3_bytes  # noqa: F40
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DATA = Path(__file__).parent / "data"
 GOOGLE_HOST = "https://translate.google.com/"
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
 
 
 class Station:

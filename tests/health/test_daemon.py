@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import urllib.request
-from datetime import timedelta
 
 import pytest
 import sounddevice
@@ -15,10 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from broadcaster.asrun.log import Status
 from broadcaster.cli import main
-from broadcaster.onair.daemon import Station
 from tests.health.conftest import check
-from tests.onair.conftest import StationFolder, clock_in, wait_for
-from tests.onair.tones import tone_renderer
+from tests.helpers import free_port, wait_for
+from tests.onair.conftest import StationFolder, clock_in, run_station  # noqa: F401  (run_station: a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,36 +25,13 @@ def folder(tmp_path, station) -> StationFolder:
     return StationFolder(tmp_path, station.state)
 
 
-@pytest.fixture
-def started():
-    stations: list[Station] = []
-
-    def start(schedule, **options) -> Station:
-        options = {"renderer": tone_renderer, "device_retry_delay": 0.3, "reload_interval": 0.2,
-                   "render_retry_delay": timedelta(seconds=0.5), **options}
-        station = Station(schedule, **options)
-        stations.append(station)
-        station.start()
-        return station
-
-    yield start
-    for station in stations:
-        station.stop()
-
-
 def status(folder: StationFolder, capsys) -> tuple[int, dict]:
     capsys.readouterr()
     code = main(["--lang", "en", "status", "--json", "--schedule", str(folder.path)])
     return code, json.loads(capsys.readouterr().out)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_no_sound_card_is_said_first_and_status_asks_the_daemon(spare_pulse, folder, started, timedatectl,
+def test_no_sound_card_is_said_first_and_status_asks_the_daemon(spare_pulse, folder, run_station, timedatectl,
                                                                 capsys, caplog, english):
     folder.write({"chao": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": "05:00", "play": ["chao"]}],
                  output="default", speech={"engines": ["espeak-ng"]})
@@ -65,7 +39,7 @@ def test_no_sound_card_is_said_first_and_status_asks_the_daemon(spare_pulse, fol
     spare_pulse.stop()                                      # no sound server, so no sound device
     sounddevice._initialize()
     caplog.set_level(logging.INFO)
-    started(folder.load())
+    run_station(folder.load())
     lines = [r.getMessage() for r in caplog.records
              if r.name in ("broadcaster.health.base", "broadcaster.onair.daemon")]
     assert lines[0].startswith("health: output:default failing: Output default cannot play: Sound device 'default'")
@@ -79,13 +53,13 @@ def test_no_sound_card_is_said_first_and_status_asks_the_daemon(spare_pulse, fol
     assert len(report["schedule_version"]) == 64
 
 
-def test_a_broadcast_airing_while_a_check_fails_says_which(folder, started, timedatectl, capsys, caplog, english):
+def test_a_broadcast_airing_while_a_check_fails_says_which(folder, run_station, timedatectl, capsys, caplog, english):
     port = free_port()
     timedatectl("unsynced")                                 # never synchronised since boot: failing
     folder.write({"chao": {"text": "1s 440Hz"}}, [{"name": "Sang", "at": clock_in(3), "play": ["chao"]}],
                  speech={"engines": ["espeak-ng"]}, metrics={"listen": f"127.0.0.1:{port}"})
     caplog.set_level(logging.INFO, logger="broadcaster.health.base")
-    station = started(folder.load())
+    station = run_station(folder.load())
     row = wait_for(lambda: next((r for r in station.asrun.history() if r.status in (Status.PLAYED, Status.LATE)),
                                 None), timeout=20)
     assert row.error == "Aired while failing: clock."

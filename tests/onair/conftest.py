@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 
 from broadcaster.onair.daemon import Station
 from broadcaster.schedule import load_schedule
+from tests.helpers import wait_for  # noqa: F401  (the on-air tests import it from here)
 from tests.onair.tones import tone_renderer
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -25,17 +25,6 @@ def clock_in(seconds: float) -> str:
     """The station-time "HH:MM:SS" `seconds` from now (rounded up to the next whole second)."""
     moment = datetime.now(TZ) + timedelta(seconds=seconds)
     return (moment.replace(microsecond=0) + timedelta(seconds=1)).strftime("%H:%M:%S")
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 20.0, step: float = 0.05):
-    """Poll until `predicate()` is truthy (returns it) or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s: {predicate}")
 
 
 @pytest.fixture

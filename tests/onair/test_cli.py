@@ -13,15 +13,6 @@ from tests.onair.tones import dominant_hertz
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def english():
-    from broadcaster import i18n
-
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
-
-
 def test_play_without_daemon_renders_and_plays_directly(folder, capsys, english):
     folder.write({"chao": {"text": "Xin chào bà con."}}, [{"name": "Sang", "at": "05:00", "play": ["chao"]}],
                  speech={"engines": ["espeak-ng"]})

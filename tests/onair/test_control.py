@@ -21,13 +21,7 @@ from tests.onair.conftest import clock_in, wait_for
 from tests.onair.tones import wav_seconds
 
 
-@pytest.fixture(autouse=True)
-def english():
-    from broadcaster import i18n
-
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

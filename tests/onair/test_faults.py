@@ -20,16 +20,7 @@ from tests.filesystems import roomy_disk, small_disk  # noqa: F401  (fixtures)
 from tests.onair.conftest import TZ, clock_in, wait_for
 from tests.onair.tones import dominant_hertz
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def english():
-    from broadcaster import i18n
-
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("english")]
 
 
 def two_slots_in_the_catch_up_window(folder) -> tuple[datetime, datetime]:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from broadcaster import i18n
 from broadcaster.schedule import check_schedule
 from broadcaster.sourcefile import TEXT_LIMIT
 from broadcaster.text import load_dictionary
@@ -31,11 +30,7 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def errors(path: Path) -> list[str]:

@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from broadcaster import i18n
 from broadcaster.text import Normalizer
 
 
@@ -16,10 +15,3 @@ def spoken_words(text: str) -> str:
 @pytest.fixture(scope="session")
 def normalizer() -> Normalizer:
     return Normalizer()
-
-
-@pytest.fixture
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language(None)
