@@ -9,7 +9,8 @@ The suite runs in parallel pytest-xdist workers (scripts/test): a session fixtur
 worker process (each worker has its own PulseAudio under its own temporary folder), and nothing
 may use a fixed path, a fixed port or process-wide state that outlives its test. Tests marked
 `serial` hold a real-time bound that the other workers' load could break; `--phase parallel`
-leaves them out and `--phase serial` runs only them, which scripts/test does one after the other.
+leaves them out (and hands the workers the real-time tests first) and `--phase serial` runs only
+them, which scripts/test does one after the other.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from tests.pulseaudio import PulseServer
 
 _PULSE_ENV = ("XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_RUNTIME_PATH")
 PHASES = ("all", "parallel", "serial")
+REAL_TIME_FIXTURES = frozenset({"run_station", "icecast", "pulse", "spare_pulse"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--phase", choices=PHASES, default="all",
                      help="parallel: every test but those marked serial; serial: only those; all (default): both")
+
+
+def real_time(item: pytest.Item) -> bool:
+    """Whether the test waits on real time (the daemon, real servers): seconds, not milliseconds."""
+    return item.get_closest_marker("e2e") is not None or not REAL_TIME_FIXTURES.isdisjoint(item.fixturenames)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -41,6 +48,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if serial[item] == (phase == "serial")]
+    if phase == "parallel":
+        # The workers take tests in this order: the long real-time ones first, so that none of
+        # them starts last while the other workers sit idle (each kept in collection order).
+        items.sort(key=lambda item: not real_time(item))
 
 
 @pytest.fixture(autouse=True)
