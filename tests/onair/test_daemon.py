@@ -27,6 +27,7 @@ def final(station, key_prefix: str):
     return rows[-1] if rows else None
 
 
+@pytest.mark.serial
 def test_two_slots_same_second_air_one_after_the_other(folder, run_station):
     at = clock_in(4)
     folder.write(
