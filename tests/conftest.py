@@ -107,9 +107,11 @@ def spare_pulse(tmp_path, pulse: PulseServer) -> Iterator[PulseServer]:
         yield server
     finally:
         sounddevice._terminate()        # let go of the server, or `pulseaudio -k` waits for us
-        server.stop()
-        sounddevice._initialize()
-        pulse.activate()
+        try:
+            server.stop()
+        finally:                        # whatever happened, the worker's next test has PortAudio
+            sounddevice._initialize()
+            pulse.activate()
 
 
 @pytest.fixture

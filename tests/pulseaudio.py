@@ -44,6 +44,7 @@ class PulseServer:
         self._reader: threading.Thread | None = None
         self._fd: int | None = None
         self._closing = threading.Event()
+        self._stopping = threading.Lock()
 
     @property
     def server(self) -> str:
@@ -110,7 +111,13 @@ class PulseServer:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the daemon (pulseaudio -k, then its pid) and the reader; safe to call twice."""
+        """Stop the daemon (pulseaudio -k, then its pid) and the reader; safe to call twice, and from
+        two threads at once (a test's timer that unplugs the server mid-programme, then the
+        fixture's teardown): the second call waits for the first, which closes the FIFO once."""
+        with self._stopping:
+            self._stop(timeout)
+
+    def _stop(self, timeout: float) -> None:
         if self.pid is not None and self.running():
             subprocess.run(["pulseaudio", "-k"], env=self.env(), capture_output=True, timeout=timeout)
             deadline = time.monotonic() + timeout

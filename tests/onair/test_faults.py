@@ -103,7 +103,10 @@ def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_
     wait_for(lambda: station.asrun.fault is None, timeout=5)
     assert "writable again" in caplog.text
     assert station.handle_request({"cmd": "status"})["asrun"]["fault"] is None
-    assert sum(r.getMessage().startswith("health: asrun") for r in caplog.records) == 1   # not once per row or second
+    # Health said the fault once, not once per row or second; the line of its end may or may not
+    # have come yet (health's own thread re-checks), but never more than once.
+    said = [r.getMessage().split(":")[1].strip() for r in caplog.records if r.getMessage().startswith("health: asrun")]
+    assert said in (["asrun ok -> failing"], ["asrun ok -> failing", "asrun failing -> ok"]), said
     station.stop()
     with AsRunLog(folder.state / "asrun.sqlite3") as asrun:
         (written,) = asrun.history()

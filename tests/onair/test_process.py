@@ -56,6 +56,7 @@ def write(folder, slots, **station):
                  speech={"engines": ["espeak-ng"]}, **station)
 
 
+@pytest.mark.serial
 def test_sigterm_fades_logs_interrupted_and_exits_zero(folder, daemon):
     write(folder, [{"name": "Dai", "at": clock_in(4), "play": ["dai"]}])
     process = daemon()
