@@ -29,6 +29,7 @@ from broadcaster.onair.control import SOCKET_NAME, ControlServer, DaemonLock
 from broadcaster.onair.planner import CUE_LEAD, HORIZON, Planner
 from broadcaster.onair.playout import RENDER_WAIT, Playout
 from broadcaster.onair.queue import Entry
+from broadcaster.onair.recent import RecentProblems
 from broadcaster.onair.recorder import Recorder
 from broadcaster.onair.reload import RELOAD_BUDGET, ScheduleWatcher
 from broadcaster.onair.direct import aired_from_parts
@@ -99,6 +100,7 @@ class Station:
         self.desk: Desk | None = None
         self.watcher: ScheduleWatcher | None = None
         self.control: ControlServer | None = None
+        self.recent = RecentProblems(self.clock.now)   # the last warnings and errors, for the desk
         self._daemon_lock: DaemonLock | None = None
         self._stop_lock = threading.Lock()
         self._stopped = False
@@ -142,6 +144,7 @@ class Station:
         # First: one station per state folder, and desk commands know a daemon runs even when it is busy.
         self._daemon_lock = DaemonLock(self.state_dir)
         runtime = self._daemon_lock.acquire()
+        self.recent.attach()
         self.recorder = Recorder(AsRunLog(log_path(self.state_dir)), self.clock.tz)
         self.prerenderer = Prerenderer(self.renderer, self._programmes_folder(runtime), clock=self.clock.now,
                                        retry_delay=self.render_retry_delay, on_rendered=self._rendered,
@@ -161,7 +164,8 @@ class Station:
                                on_applied=self.ahead.update if self.ahead else None,
                                reload_budget=self.reload_budget, make_up_spacing=self.make_up_spacing)
         self.desk = Desk(clock=self.clock, job=self.planner.job, schedule=lambda: self.schedule,
-                         renders=self.prerenderer, playout=self.playout, recorder=self.recorder)
+                         renders=self.prerenderer, playout=self.playout, recorder=self.recorder,
+                         reload=self._reload_now if scheduling else None)
         try:
             if scheduling and self.health_every is not None:
                 self._start_health()
@@ -186,6 +190,11 @@ class Station:
         if scheduling:
             self.planner.keep_as_last_good(self.schedule)
             self.planner.log_next()
+
+    def _reload_now(self) -> None:
+        """The desk's `reload`: the watcher looks at the files now (a no-op before it runs)."""
+        if self.watcher is not None:
+            self.watcher.poke()
 
     def _from_parts(self, entry: Entry, error: str) -> RenderResult:
         """The playout's last resort: the entry's bulletins aired straight from their parts, no file written."""
@@ -214,7 +223,7 @@ class Station:
 
     def _on_air(self) -> dict | None:
         current = self.playout.status()["current"]
-        return {"key": current} if current else None
+        return {"key": current["key"]} if current else None
 
     def _rendered(self, result: RenderResult, seconds: float) -> None:
         self.counters.rendered(seconds, fallback=result.fallback_reason is not None)
@@ -265,6 +274,7 @@ class Station:
             self.recorder.close()
         if self._daemon_lock is not None:
             self._daemon_lock.release()
+        self.recent.detach()
         log.info("station stopped")
 
     # -- the parts' entry points, kept here for the CLI, the tests and the benchmark -----------
@@ -275,12 +285,15 @@ class Station:
     def handle_request(self, request: dict) -> dict:
         """A control-socket request -> a reply dict (raises OnAirError for the client to show).
 
-        `status` adds the health report ("state", "checks", "on_air", "next", "counters") to the
-        desk's "current", "queue", "asrun" and "schedule_version".
+        `status` adds the health report ("state", "checks", "on_air", "next", "counters") and the
+        last warnings and errors ("errors", newest first) to the desk's "current", "queue", "asrun"
+        and "schedule_version".
         """
         reply = self.desk.handle(request)
-        if request.get("cmd") == "status" and self.health is not None:
-            reply.update(self.health.report(self._on_air()))
+        if request.get("cmd") == "status":
+            reply["errors"] = self.recent.to_json()
+            if self.health is not None:
+                reply.update(self.health.report(self._on_air()))
         return reply
 
     def reload(self, schedule: Schedule) -> None:

@@ -104,6 +104,7 @@ class Playout:
         self._queue = PlayQueue()
         self._cond = threading.Condition()
         self._current: Entry | None = None
+        self._airing: tuple[datetime, float] | None = None   # the current entry's start and length (s)
         self._timers: list[threading.Timer] = []
         self._stopping = False
         self._device_fault: str | None = None   # the output's failure being retried (playout thread only)
@@ -154,10 +155,24 @@ class Playout:
         return entry
 
     def status(self) -> dict:
-        """The control socket's "current" and "queue" keys."""
+        """The control socket's "current" and "queue" keys.
+
+        "current" is what is on air (None when nothing is): its key, slot, bulletins and level,
+        and once its sound has started, "started", "length" (seconds) and "ends_at" in station
+        time, so the desk can show the time remaining.
+        """
         with self._cond:
-            return {"current": self._current.key if self._current else None,
-                    "queue": [e.key for e in self._queue.entries()]}
+            current, airing = self._current, self._airing
+            queue = [e.key for e in self._queue.entries()]
+        if current is None:
+            return {"current": None, "queue": queue}
+        on_air = {"key": current.key, "slot": current.slot, "bulletins": list(current.bulletins),
+                  "priority": current.priority.label, "started": None, "length": None, "ends_at": None}
+        if airing is not None:
+            started, length = airing
+            on_air.update(started=started.isoformat(timespec="milliseconds"), length=round(length, 3),
+                          ends_at=(started + timedelta(seconds=length)).isoformat(timespec="milliseconds"))
+        return {"current": on_air, "queue": queue}
 
     def outputs(self) -> dict[str, dict]:
         """Each follower sink's state for `broadcaster outputs`, keyed by its name."""
@@ -258,6 +273,7 @@ class Playout:
             finally:
                 with self._cond:
                     self._current = None
+                    self._airing = None
                     self._cond.notify_all()
 
     def _from_parts(self, entry: Entry, error: str) -> RenderResult | None:
@@ -319,6 +335,7 @@ class Playout:
                                           error=i18n.tr("onair.desk_stopped"))
                 break
             row = self.recorder.started(entry, started=start_at or now, engine=programme.engine)
+            self._note_airing(start_at or now, programme.duration)
             report = self._play(programme.airs(), entry, start_at)
             ended = report.ended or self.clock.now()
             if self.on_aired is not None:
@@ -394,6 +411,7 @@ class Playout:
                 self._requeue(entry)
                 return
         row = self.recorder.started(entry, started=start_at or now, engine="relay")
+        self._note_airing(start_at or now, relay.duration)
         report = self._play(relay.airing(), entry, start_at)
         ended = report.ended or self.clock.now()
         if self.on_aired is not None:
@@ -432,6 +450,10 @@ class Playout:
         elif not stopping:
             with self._cond:
                 self._requeue(entry)
+
+    def _note_airing(self, started: datetime, length: float) -> None:
+        with self._cond:
+            self._airing = (started, length)
 
     def _play(self, path: Path | Source, entry: Entry, start_at: datetime | None) -> PlaybackReport:
         try:

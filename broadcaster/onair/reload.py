@@ -4,8 +4,9 @@ and validate the edited schedule away from the daemon.
 In: a callable listing the files to watch (`Schedule.source_files()` of the running schedule).
 Out: a call to `on_change()` a moment after any of them changed. Polls modification times and
 sizes about once a second: no extra dependency, works on every file system the mini-PC may
-use, and a second of delay is nothing next to a slot's time. What a change means (keep the last
-good schedule, replace jobs) is the daemon's business.
+use, and a second of delay is nothing next to a slot's time. `poke()` looks at once (the desk's
+`{"cmd": "reload"}` after a save, which writes by rename, so there is nothing to wait to settle).
+What a change means (keep the last good schedule, replace jobs) is the daemon's business.
 
 `validate_off_path()` checks the edited file in a child process with a time budget and an
 address-space limit, so however hostile the edit, the daemon's threads (playout, planning)
@@ -42,13 +43,15 @@ i18n.register({
 })
 
 # The child reports its own peak memory (VmHWM): a forked child's ru_maxrss also counts the
-# parent's memory from before exec, which would hide what the check itself used.
+# parent's memory from before exec, which would hide what the check itself used. The reading
+# check of texts only finds warnings, which a reload never shows (`broadcaster validate` and the
+# desk's save do), and it is half the check of a 500-bulletin schedule: skipped here.
 _CHILD = """
 import pickle, resource, sys
 limit = int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from broadcaster.schedule import check_schedule
-result = check_schedule(sys.argv[1])
+result = check_schedule(sys.argv[1], check_texts=False)
 with open("/proc/self/status") as status:
     peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
 sys.stdout.buffer.write(pickle.dumps((*result, peak)))
@@ -118,21 +121,31 @@ class ScheduleWatcher:
         self._on_change = on_change
         self.interval = interval
         self._stop = threading.Event()
+        self._poked = threading.Event()
         self._state = snapshot(files())
         self._thread = threading.Thread(target=self._run, name="schedule-watcher", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def poke(self) -> None:
+        """Look now instead of at the next poll (the files were written whole, by rename)."""
+        self._poked.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            poked = self._poked.wait(self.interval)
+            self._poked.clear()
+            if self._stop.is_set():
+                return
             current = snapshot(self._files())
             if current == self._state:
                 continue
             # An editor may still be writing: wait until two looks agree before reading.
-            settled = snapshot(self._files()) if self._stop.wait(min(0.2, self.interval)) is False else current
-            if settled != current:
-                continue
+            if not poked:
+                settled = snapshot(self._files()) if self._stop.wait(min(0.2, self.interval)) is False else current
+                if settled != current:
+                    continue
             log.info("schedule files changed: %s",
                      ", ".join(str(p) for p in current if current.get(p) != self._state.get(p)))
             try:
@@ -144,5 +157,6 @@ class ScheduleWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._poked.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2)

@@ -1,10 +1,12 @@
-"""Desk requests: `play`, `emergency`, `stop`, `status` and `pending`, from the CLI or the control socket.
+"""Desk requests: `play`, `emergency`, `stop`, `status`, `pending` and `reload`, from the CLI or the
+control socket.
 
 In: a request dict (control socket) or a resolved `Request` (the CLI's direct mode), checked
 against the schedule in force. Out: an `Entry` queued for the playout (rendered urgently first),
-a stop of what plays, or a status dict; an `OnAirError` with an operator-readable message for a
-bad request. `resolve_play` and `resolve_emergency` are pure, so the CLI can check a request
-before it talks to the daemon.
+a stop of what plays, a status dict, or a look at the schedule files now (`reload`: the desk
+saved an edit; the hot reload validates it off the playout as always); an `OnAirError` with an
+operator-readable message for a bad request. `resolve_play` and `resolve_emergency` are pure, so
+the CLI can check a request before it talks to the daemon.
 
 Lock: none of its own. It reads the schedule under the planner's lock, then (with that lock
 released) asks the prerenderer and the playout, in the daemon's lock order.
@@ -42,6 +44,9 @@ i18n.register({
     "onair.stopped": ("Đã dừng {key}.", "Stopped {key}."),
     "onair.nothing_to_stop": ("Không có gì đang phát.", "Nothing is on air."),
     "onair.unknown_command": ("Lệnh không rõ: {cmd!r}", "Unknown command: {cmd!r}"),
+    "onair.reload_queued": ("Đang đọc lại lịch phát.", "Reading the schedule again."),
+    "onair.no_reload": ("Chương trình phát thanh không theo dõi lịch phát (chế độ phát trực tiếp).",
+                        "The station daemon is not watching the schedule (direct mode)."),
     "onair.level.normal": ("thường", "normal"),
     "onair.level.priority": ("ưu tiên", "priority"),
     "onair.level.emergency": ("khẩn cấp", "emergency"),
@@ -104,8 +109,9 @@ class Desk:
 
     def __init__(self, *, clock: Clock, job: Callable[[str, str, tuple[Bulletin, ...]], RenderJob],
                  schedule: Callable[[], Schedule], renders: Prerenderer, playout: Playout,
-                 recorder: Recorder) -> None:
+                 recorder: Recorder, reload: Callable[[], None] | None = None) -> None:
         self.clock = clock
+        self.reload = reload            # looks at the schedule files now (the hot reload's watcher)
         self.job = job                  # a render job against the schedule in force (the planner's)
         self.schedule = schedule
         self.renders = renders
@@ -141,6 +147,11 @@ class Desk:
             # an operator when the station has taken an edit.
             return {**self.playout.status(), "asrun": self.recorder.status(),
                     "schedule_version": self.schedule().version}
+        if cmd == "reload":
+            if self.reload is None:
+                raise OnAirError(i18n.tr("onair.no_reload"))
+            self.reload()
+            return {"reload": "queued", "message": i18n.tr("onair.reload_queued")}
         if cmd == "outputs":
             return {"outputs": self.playout.outputs()}
         if cmd == "pending":        # as-run rows held in memory/journal, not in SQLite yet (`history`)
