@@ -17,8 +17,8 @@ from broadcaster.occurrences import Occurrence, occurrences
 from broadcaster.schedule import check_schedule, load_schedule
 from broadcaster.schedule.calendar import in_range, lunar_day
 from broadcaster.schedule.model import Priority
-from broadcaster.cli.speech import voice_label
 from broadcaster.speech.ahead import broadcast_voice
+from broadcaster.speech.speaker import voice_label
 from broadcaster.speech.speaker import speaker_for
 
 WEEKDAY_NAMES = {

@@ -25,31 +25,16 @@ from broadcaster.schedule import load_schedule
 from broadcaster.speech import messages as _messages  # noqa: F401
 from broadcaster.occurrences import occurrences
 from broadcaster.speech.ahead import broadcast_voice
-from broadcaster.speech.speaker import ENGINES, Voice, default_speaker, speaker_for
+from broadcaster.speech.speaker import ENGINES, default_speaker, speaker_for, voice_label
 
 DEFAULT_CACHE = Path("var") / "cache" / "speech"
 UPCOMING_SHOWN = 5          # upcoming broadcasts `say --bulletin` lists with their voice
 
 i18n.register({
-    "voice.engine.gtts": ("giọng Google (gTTS)", "Google's voice (gTTS)"),
-    "voice.engine.espeak-ng": ("giọng máy eSpeak NG (không cần mạng)", "eSpeak NG, the offline voice"),
-    "voice.ready": ("{engine}, đã dựng sẵn", "{engine}, rendered"),
-    "voice.pending": ("{engine}, sẽ dựng trước giờ phát", "{engine}, to be rendered before air"),
-    "voice.why": (" — vì {reason}", " — because {reason}"),
-    "voice.recorded": ("bản ghi âm", "recording"),
     "say.upcoming": ("Sắp phát {when} ({slot}): {voice}", "Airs {when} ({slot}): {voice}"),
     "say.no_upcoming": ("Bản tin này không phát trong {days} ngày tới.",
                         "This bulletin does not air in the next {days} days."),
 })
-
-
-def voice_label(voice: Voice | None, *, why: bool = False) -> str:
-    """How the voice a broadcast would air in now reads to the operator."""
-    if voice is None:
-        return i18n.tr("voice.recorded")
-    engine = i18n.tr(f"voice.engine.{voice.engine}")
-    label = i18n.tr("voice.ready" if voice.ready else "voice.pending", engine=engine)
-    return label + (i18n.tr("voice.why", reason=voice.reason) if why and voice.reason else "")
 
 
 @cli.command()

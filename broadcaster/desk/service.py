@@ -3,7 +3,10 @@
 Where it sits: routes (pages and /api/) parse a request, check the role and call one method of
 `Desk`; nothing else decides anything. `Desk` is a client of the station like the CLI: it
 reads and edits files through `ScheduleStore`, asks the running daemon through the control
-socket, and reads the as-run log. It keeps no copy of the station's state that could drift,
+socket (`ask_daemon`: whether a daemon runs is its lock, so a busy daemon is never taken for a
+stopped one, and a daemon whose state folder refuses writes is found in its fallback folder),
+and reads the as-run log. After every save it asks the daemon to `reload` at once, so the edit
+is on air in about a second instead of at the next file poll. It keeps no copy of the station's state that could drift,
 only parse caches keyed by the files' size and modification time. Every change and every
 play/stop/emergency request is written to the audit trail with who, when and from where.
 """
@@ -12,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import threading
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -28,15 +33,16 @@ from broadcaster.asrun import AsRunLog, log_path
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.desk.accounts import Accounts, User
 from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, read_plain, sha256
-from broadcaster.errors import AsRunError, OnAirError
+from broadcaster.errors import AsRunError, BroadcasterError, OnAirError
 from broadcaster.occurrences import occurrences
-from broadcaster.onair.control import send_request, socket_path
+from broadcaster.onair.control import ask_daemon
 from broadcaster.schedule import Schedule, check_schedule
 from broadcaster.schedule.loader import BULLETIN_KEYS, SLOT_KEYS
 
 
-STATUS_TIMEOUT = 2.0          # the page polls every 2 s; a busy daemon must not pile requests up
-REQUEST_TIMEOUT = 10.0
+STATUS_PATIENCE = 1.0         # the page polls every 2 s; a busy daemon must not pile requests up
+REQUEST_PATIENCE = 10.0       # play/stop/emergency: a busy daemon is asked again for this long
+RELOAD_PATIENCE = 5.0         # the reload after a save (the file poll takes it anyway)
 PREVIEW_DIR = "desk-preview"
 PREVIEW_KEEP = 50
 HISTORY_PAGE = 1000           # rows shown on the page; exports carry every row of the range
@@ -76,6 +82,10 @@ class Desk:
         self._lock = threading.Lock()
         self._doc_cache: tuple | None = None          # (files, their stat key, document, version)
         self._schedule_cache: tuple | None = None     # (files, their stat key, schedule, problems)
+        self._speaker: tuple | None = None            # (schedule, its speaker) for broadcast voices
+        self._last_status: tuple[float, dict] | None = None   # (monotonic time, reply) of the daemon
+        self.status_patience = STATUS_PATIENCE
+        self.request_patience = REQUEST_PATIENCE
 
     # -- reading the files (cached by stat) ----------------------------------------------------
     def _stat_key(self, paths) -> tuple:
@@ -232,7 +242,19 @@ class Desk:
             self._audit(actor, action, target, f"refused {exc.status}", str(exc))
             raise
         self._audit(actor, action, target, "ok", saved.version[:12])
+        self._reload_daemon()
         return saved
+
+    def _reload_daemon(self) -> None:
+        """Tell the daemon the schedule changed, in the background: the save's answer does not
+        wait for it, and without a daemon (or if it is busy) the file poll takes the edit anyway."""
+        def ask() -> None:
+            try:
+                ask_daemon(self.state_dir, {"cmd": "reload"}, patience=RELOAD_PATIENCE)
+            except OnAirError:
+                pass
+
+        threading.Thread(target=ask, name="desk-reload", daemon=True).start()
 
     def _audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
         self.accounts.audit(actor.user.name, actor.address, action, str(target), outcome, detail)
@@ -282,52 +304,53 @@ class Desk:
                       f"token {token_id}")
 
     # -- the station ---------------------------------------------------------------------------
-    def _control(self) -> Path:
-        return socket_path(self.state_dir)
+    def _ask(self, request: dict, patience: float) -> tuple[str, dict | None]:
+        """("running", reply), ("busy", None) or ("stopped", None).
+
+        Whether a daemon runs is its lock (`ask_daemon`), never whether the socket answered: a
+        daemon that does not answer within `patience` is busy, not stopped.
+        """
+        try:
+            reply = ask_daemon(self.state_dir, request, patience=patience)
+        except OnAirError:
+            return "busy", None
+        return ("stopped", None) if reply is None else ("running", reply)
 
     def status(self, now: datetime | None = None) -> dict:
-        """What the daemon reports, plus what the desk can see itself: agenda, disk, edit taken."""
+        """What the daemon reports, plus what the desk can see itself: agenda, disk, edit taken.
+
+        "daemon_state" is "running", "busy" (it runs but did not answer in time: its last answer
+        is shown, with "as_of") or "stopped".
+        """
         schedule, problems = self.schedule()
         zone = schedule.station.timezone if schedule else None
         now = now or datetime.now(zone)
-        try:
-            reply = send_request(self._control(), {"cmd": "status"}, timeout=STATUS_TIMEOUT)
-        except OnAirError as exc:
-            reply = {"ok": False, "error": str(exc)}
-        running = bool(reply.get("ok"))
+        state, reply = self._ask({"cmd": "status"}, self.status_patience)
+        as_of = None
+        if reply is not None:
+            self._last_status = (clock.monotonic(), reply)
+        elif state == "busy" and self._last_status is not None:
+            seen, reply = self._last_status
+            as_of = (now - timedelta(seconds=clock.monotonic() - seen)).isoformat(timespec="seconds")
+        error = reply.get("error") if reply is not None and not reply.get("ok") else None
         on_disk = sha256(self.store.schedule_bytes())
-        in_force = reply.get("schedule_version")
+        in_force = reply.get("schedule_version") if reply else None
         usage = shutil.disk_usage(self.state_dir if self.state_dir.exists() else self.schedule_path.parent)
         return {
             "now": now.isoformat(timespec="seconds"),
-            "running": running,
-            "daemon": reply if running else None,
-            "error": None if running else reply.get("error"),
+            "daemon_state": state,
+            "running": state != "stopped",
+            "daemon": reply,
+            "as_of": as_of,
+            "error": error,
+            "errors": (reply or {}).get("errors") or [],
             "schedule_version": on_disk,
-            "taken": (in_force == on_disk) if running and in_force else None,
+            "taken": (in_force == on_disk) if in_force else None,
             "schedule_errors": [p.format() for p in problems if p.severity == "error"],
             "disk": {"free": usage.free, "total": usage.total},
             "next": self.agenda(now, days=2, limit=5, after=now),
-            "playing": self._playing(reply.get("current"), now) if running else None,
+            "playing": _playing((reply or {}).get("current"), now),
         }
-
-    def _playing(self, key: str | None, now: datetime) -> dict | None:
-        """What plays this second, from the as-run row the daemon opened for it: slot, bulletins,
-        start and seconds elapsed (the log knows when it began, not how long it is)."""
-        path = log_path(self.state_dir)
-        if not key or not path.exists():
-            return None
-        try:
-            with AsRunLog(path, readonly=True) as asrun:     # the daemon is the log's only writer
-                rows = asrun.history(now - timedelta(hours=6), None)
-        except AsRunError:
-            return {"key": key}
-        row = next((r for r in reversed(rows) if r.key == key and r.status.value == "playing"), None)
-        if row is None or row.started is None:
-            return {"key": key}
-        return {"key": key, "slot": row.slot, "bulletins": list(row.bulletins), "priority": row.priority,
-                "started": row.started.isoformat(timespec="seconds"),
-                "elapsed": max(0, int((now - row.started).total_seconds()))}
 
     def today(self) -> date:
         """Today in the station's time zone."""
@@ -344,15 +367,47 @@ class Desk:
         start = after or datetime.combine(now.date(), time(), tzinfo=zone)
         end = datetime.combine(now.date() + timedelta(days=days), time(), tzinfo=zone)
         found = occurrences(schedule, start, end)[:limit]
+        voices = self._voices(schedule, [o.bulletins for o in found])
         return [{"start": o.start.isoformat(), "slot": o.slot.name, "bulletins": list(o.bulletins),
-                 "priority": o.priority(schedule).label} for o in found]
+                 "priority": o.priority(schedule).label, "voice": voice} for o, voice in zip(found, voices)]
+
+    def _voices(self, schedule: Schedule, broadcasts: list[tuple[str, ...]]) -> list[dict | None]:
+        """The voice each broadcast would air in now (Google's from the speech cache, or the
+        offline voice while Google rests), as `broadcaster agenda` shows it; None for recordings."""
+        from broadcaster.speech import speaker_for
+        from broadcaster.speech.ahead import broadcast_voice
+        from broadcaster.speech.speaker import voice_label
+
+        if not broadcasts:
+            return []
+        with self._lock:
+            kept = self._speaker
+        if kept is None or kept[0] is not schedule:
+            try:
+                kept = (schedule, speaker_for(schedule))
+            except BroadcasterError:            # a broken dictionary: the schedule's errors say so
+                return [None] * len(broadcasts)
+            with self._lock:
+                self._speaker = kept
+        speaker = kept[1]
+        speaker.reload_failures()           # the daemon records when Google rests
+        memo: dict = {}
+        found = []
+        for bulletins in broadcasts:
+            try:
+                voice = broadcast_voice(speaker, schedule, bulletins, memo)
+            except BroadcasterError:
+                voice = None
+            found.append(None if voice is None else {"engine": voice.engine, "ready": voice.ready,
+                                                     "reason": voice.reason, "label": voice_label(voice)})
+        return found
 
     def _send(self, actor: Actor, action: str, target: str, request: dict) -> dict:
-        try:
-            reply = send_request(self._control(), request, timeout=REQUEST_TIMEOUT)
-        except OnAirError as exc:
-            self._audit(actor, action, target, "refused 503", str(exc))
-            raise DeskError(503, i18n.tr("desk.no_daemon")) from exc
+        state, reply = self._ask(request, self.request_patience)
+        if reply is None:
+            message = i18n.tr("desk.daemon_busy" if state == "busy" else "desk.no_daemon")
+            self._audit(actor, action, target, "refused 503", message)
+            raise DeskError(503, message)
         if not reply.get("ok"):
             self._audit(actor, action, target, "refused 409", str(reply.get("error")))
             raise DeskError(409, str(reply.get("error")))
@@ -510,6 +565,20 @@ def history_rows(path: Path, zone, first: str | None, last: str | None, slot: st
         if limit and len(found) >= limit:
             break
     return found
+
+
+def _playing(current: Any, now: datetime) -> dict | None:
+    """What plays this second, from the daemon's "current": slot, bulletins, level, and once its
+    sound started, seconds elapsed and remaining (from its length and end)."""
+    if not isinstance(current, dict):
+        return None
+    playing = {k: current.get(k) for k in ("key", "slot", "bulletins", "priority", "started", "length", "ends_at")}
+    if current.get("started") and current.get("ends_at"):
+        started = datetime.fromisoformat(current["started"])
+        ends_at = datetime.fromisoformat(current["ends_at"])
+        playing["elapsed"] = max(0, int((now - started).total_seconds()))
+        playing["remaining"] = max(0, math.ceil((ends_at - now).total_seconds()))
+    return playing
 
 
 def _local_iso(value: datetime | None, zone) -> str | None:

@@ -3,6 +3,12 @@
 from broadcaster import i18n
 
 i18n.register({
+    "voice.engine.gtts": ("giọng Google (gTTS)", "Google's voice (gTTS)"),
+    "voice.engine.espeak-ng": ("giọng máy eSpeak NG (không cần mạng)", "eSpeak NG, the offline voice"),
+    "voice.ready": ("{engine}, đã dựng sẵn", "{engine}, rendered"),
+    "voice.pending": ("{engine}, sẽ dựng trước giờ phát", "{engine}, to be rendered before air"),
+    "voice.why": (" — vì {reason}", " — because {reason}"),
+    "voice.recorded": ("bản ghi âm", "recording"),
     "speech.gtts.failed": (
         "gTTS (giọng Google, cần mạng) không đọc được sau {attempts} lần thử: {error}",
         "gTTS (Google voice, needs the network) failed after {attempts} attempt(s): {error}",

@@ -63,6 +63,15 @@ class Voice:
     reason: str | None = None   # why an engine before it would not speak
 
 
+def voice_label(voice: Voice | None, *, why: bool = False) -> str:
+    """How the voice a broadcast would air in now reads to the operator (CLI and desk)."""
+    if voice is None:
+        return i18n.tr("voice.recorded")
+    engine = i18n.tr(f"voice.engine.{voice.engine}")
+    label = i18n.tr("voice.ready" if voice.ready else "voice.pending", engine=engine)
+    return label + (i18n.tr("voice.why", reason=voice.reason) if why and voice.reason else "")
+
+
 @dataclass(frozen=True)
 class _PieceRender:
     entry: CacheEntry

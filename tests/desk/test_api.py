@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 
+from broadcaster import i18n
 from tests.desk.conftest import PASSWORDS, USERS, login
 
 with warnings.catch_warnings():
@@ -287,34 +288,107 @@ def test_saving_untouched_forms_changes_no_byte(clients, station):
 
 
 def test_trang_chinh_shows_what_the_daemon_reports(clients, station):
-    """A control server answering like the daemon (with health's keys): the live part shows them."""
-    from broadcaster.onair.control import ControlServer, socket_path
+    """A control server answering like the daemon (holding its lock, with health's keys): the live
+    part shows what is on air with its time on air and time remaining, the next broadcasts with
+    their voice, and the daemon's last errors, all escaped."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
-    reply = {"current": "Bản tin sáng@2030-01-01T06:00:00+07:00", "queue": ["tin-le@x"],
+    from broadcaster.onair.control import ControlServer, DaemonLock, socket_path
+
+    started = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(microsecond=0) - timedelta(seconds=75)
+    reply = {"current": {"key": "Bản tin sáng@2030-01-01T06:00:00+07:00", "slot": "Bản tin sáng",
+                         "bulletins": ["tin-sang", "tin-file"], "priority": "normal",
+                         "started": started.isoformat(), "length": 135.2,
+                         "ends_at": (started + timedelta(seconds=135.2)).isoformat()},
+             "queue": ["tin-le@x"],
              "schedule_version": clients["xem"].get("/api/status").json()["schedule_version"],
-             "state": "warning", "on_air": {"slot": "Bản tin sáng", "elapsed": 12.5, "remaining": 40.0},
+             "state": "warning", "on_air": {"key": "Bản tin sáng@2030-01-01T06:00:00+07:00"},
              "checks": [{"name": "disk", "state": "warning", "message": "<b>còn 1 GB</b>", "since": "2030-01-01"}],
              "next": {"key": "k", "slot": "Bản tin tối", "start": "2030-01-05T19:00:00+07:00", "bulletins": [],
-                      "rendered": True}}
+                      "rendered": True},
+             "errors": [{"at": "2030-01-01T06:01:02+07:00", "level": "error", "message": "<i>Lịch mới có lỗi</i>"},
+                        {"at": "2030-01-01T06:00:01+07:00", "level": "warning", "message": "trễ 2 giây"}]}
+    lock = DaemonLock(station.state)
+    lock.acquire()
     server = ControlServer(socket_path(station.state), lambda request: reply)
     server.start()
     try:
         page = clients["xem"].get("/live").text
-        assert 'id="on-air"' in page and "elapsed</b>: 12.5" in page and "remaining</b>: 40.0" in page
-        from datetime import datetime, timedelta
-        from zoneinfo import ZoneInfo
-
-        from broadcaster.asrun import AsRunLog, log_path
-
-        started = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(seconds=75)
-        with AsRunLog(log_path(station.state)) as asrun:     # the row the daemon opens as it starts playing
-            asrun.start(key=reply["current"], kind="scheduled", slot="Bản tin sáng", bulletins=("tin-sang",),
-                        priority="normal", scheduled=started, started=started, engine="espeak-ng")
-        playing = clients["xem"].get("/live").text
+        status = clients["xem"].get("/api/status").json()
     finally:
         server.close()
-    assert '<p class="onair" id="on-air">Bản tin sáng — tin-sang</p>' in playing
-    assert re.search(r"Bắt đầu \d\d:\d\d:\d\d, đã phát 01:1[5-9]", playing)
+        lock.release()
+    assert status["daemon_state"] == "running" and status["playing"]["remaining"] in (59, 60, 61)
+    assert '<p class="onair" id="on-air">Bản tin sáng — tin-sang, tin-file</p>' in page
+    assert re.search(r'Bắt đầu \d\d:\d\d:\d\d, đã phát\s*<b data-count="up" data-from="[^"]+">01:1[5-9]</b>', page)
+    assert re.search(r'còn <b id="remaining" data-count="down" data-to="[^"]+">0[01]:[0-5]\d</b>', page)
+    assert f"(dài 02:15, hết lúc {(started + timedelta(seconds=135.2)).strftime('%H:%M:%S')})" in page
     assert "19:00 05/01 — Bản tin tối" in page and "tin-le@x" in page
     assert "<b>disk</b>: warning" in page and "&lt;b&gt;còn 1 GB&lt;/b&gt;" in page
+    assert 'id="daemon" class="ok"' in page
+    assert '<li class="bad"><small>06:01:02 01/01</small> &lt;i&gt;Lịch mới có lỗi&lt;/i&gt;</li>' in page
+    assert '<li class="warn"><small>06:00:01 01/01</small> trễ 2 giây</li>' in page
     assert 'id="taken" class="ok"' in page
+
+
+def test_a_busy_daemon_is_shown_busy_never_stopped_and_a_stopped_one_stopped(app, clients, station):
+    """Whether a daemon runs is its lock: one that holds it but answers only "busy" is busy (its
+    last answer stays on the page), a play request to it is refused as busy; no lock is stopped."""
+    from broadcaster.onair.control import ControlServer, DaemonLock, socket_path
+
+    desk = app.state.desk
+    desk.status_patience = desk.request_patience = 0.5
+    stopped = clients["xem"].get("/live").text
+    assert clients["xem"].get("/api/status").json()["daemon_state"] == "stopped"
+    assert 'id="daemon" class="bad"' in stopped
+    assert clients["bien-tap"].post("/api/play", json={"target": "tin-le"}).json()["error"] == \
+        i18n.tr("desk.no_daemon")
+    lock = DaemonLock(station.state)
+    lock.acquire()
+    answering = ControlServer(socket_path(station.state), lambda request: {"queue": ["q@1"], "current": None})
+    answering.start()
+    try:
+        assert clients["xem"].get("/api/status").json()["daemon_state"] == "running"
+    finally:
+        answering.close()
+    busy = ControlServer(socket_path(station.state), lambda request: {}, max_connections=0)   # all refused "busy"
+    busy.start()
+    try:
+        status = clients["xem"].get("/api/status").json()
+        page = clients["xem"].get("/live").text
+        played = clients["bien-tap"].post("/api/play", json={"target": "tin-le"})
+    finally:
+        busy.close()
+    busy_silent = clients["xem"].get("/api/status").json()       # the lock held, no socket at all
+    lock.release()
+    assert status["daemon_state"] == busy_silent["daemon_state"] == "busy" and status["running"] is True
+    assert status["daemon"]["queue"] == ["q@1"] and status["as_of"]           # its last answer, and when
+    assert 'id="daemon" class="warn"' in page and i18n.tr("page.daemon_down") not in page and "q@1" in page
+    assert played.status_code == 503 and played.json()["error"] == i18n.tr("desk.daemon_busy")
+    trail = clients["quan-tri"].get("/api/audit").json()
+    assert [(a["action"], a["outcome"], a["detail"]) for a in trail[:2]] == [
+        ("play", "refused 503", i18n.tr("desk.daemon_busy")), ("play", "refused 503", i18n.tr("desk.no_daemon"))]
+
+
+def test_the_agenda_says_the_voice_each_broadcast_will_use(app, station):
+    """Google's voice while it answers (rendered before air), the offline voice while it rests:
+    read from the speech cache and the engines' rest record the daemon keeps, as `agenda` does."""
+    import json
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.speech.speaker import FAILURES_FILE, speech_cache_dir
+
+    desk = app.state.desk
+    monday = datetime(2030, 1, 7, 5, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    [morning] = desk.agenda(monday)
+    assert (morning["slot"], morning["voice"]["engine"], morning["voice"]["ready"]) == ("Bản tin sáng", "gtts", False)
+    assert morning["voice"]["label"] == "giọng Google (gTTS), sẽ dựng trước giờ phát"
+    cache = speech_cache_dir(station.state)
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / FAILURES_FILE).write_text(json.dumps({"gtts": {"at": time.time(), "reason": "mất mạng"}}), "utf-8")
+    [morning] = desk.agenda(monday)
+    assert (morning["voice"]["engine"], morning["voice"]["reason"]) == ("espeak-ng", "gtts: mất mạng")
+    assert morning["voice"]["label"] == "giọng máy eSpeak NG (không cần mạng), sẽ dựng trước giờ phát"
