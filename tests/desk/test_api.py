@@ -392,3 +392,31 @@ def test_the_agenda_says_the_voice_each_broadcast_will_use(app, station):
     [morning] = desk.agenda(monday)
     assert (morning["voice"]["engine"], morning["voice"]["reason"]) == ("espeak-ng", "gtts: mất mạng")
     assert morning["voice"]["label"] == "giọng máy eSpeak NG (không cần mạng), sẽ dựng trước giờ phát"
+
+
+def test_a_daemon_whose_state_folder_refuses_writes_is_found_in_its_fallback_folder(clients, station):
+    """A daemon on a read-only state folder keeps its lock and socket in a private folder under
+    /tmp (`runtime_folders`); the desk finds it there, reads its status and sends it requests."""
+    import fcntl
+    import os
+    import shutil
+
+    from broadcaster.onair.control import LOCK_NAME, SOCKET_NAME, ControlServer, runtime_folders
+
+    fallback = runtime_folders(station.state)[1]
+    fallback.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(fallback / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)            # what DaemonLock does when the state folder refuses
+    os.write(descriptor, f"{os.getpid()}\n".encode())
+    asked = []
+    server = ControlServer(fallback / SOCKET_NAME, lambda request: asked.append(request) or {"queue": ["q@ro"]})
+    server.start()
+    try:
+        status = clients["xem"].get("/api/status").json()
+        played = clients["bien-tap"].post("/api/play", json={"target": "tin-le"})
+    finally:
+        server.close()
+        os.close(descriptor)
+        shutil.rmtree(fallback, ignore_errors=True)
+    assert (status["daemon_state"], status["daemon"]["queue"]) == ("running", ["q@ro"])
+    assert played.status_code == 200 and {"cmd": "play", "target": "tin-le"} in asked
