@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Body, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from broadcaster import i18n
@@ -136,18 +136,26 @@ def emergency(request: Request, body: dict = Body(...), who: Principal = require
 
 @router.get("/history")
 def history(request: Request, who: Principal = require("xem"), format: str = "json", slot: str = "",
-            status: str = ""):
-    """The as-run log; `?from=YYYY-MM-DD&to=YYYY-MM-DD`, `format=json|csv|xlsx`."""
+            status: str = "", limit: int | None = None, offset: int = 0):
+    """The as-run log; `?from=YYYY-MM-DD&to=YYYY-MM-DD`, `format=json|csv|xlsx`.
+
+    JSON is newest first, every row of the range unless `limit` (and `offset`) page it; CSV and
+    XLSX are oldest first with every row, CSV streamed as it is read.
+    """
     first, last = request.query_params.get("from"), request.query_params.get("to")
     name = f"nhat-ky-{first or 'dau'}-{last or date.today().isoformat()}"
-    if format in ("csv", "xlsx"):
-        path = desk_of(request).export(first, last, slot, status, format)
-        media = "text/csv; charset=utf-8" if format == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return FileResponse(path, media_type=media, filename=f"{name}.{format}",
-                            background=BackgroundTask(path.unlink, missing_ok=True))
-    rows = desk_of(request).history(first, last, slot, status)
-    return JSONResponse(rows)       # plain JSON already: skip FastAPI's per-value encoder on big months
+    desk = desk_of(request)
+    if format == "csv":
+        chunks = desk.export_csv(first, last, slot, status)
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if format == "xlsx":
+        path = desk.export_xlsx(first, last, slot, status)
+        return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            filename=f"{name}.xlsx", background=BackgroundTask(path.unlink, missing_ok=True))
+    if limit is not None:
+        limit = max(1, min(limit, 100_000))
+    return JSONResponse(desk.history(first, last, slot, status, limit=limit, offset=offset))
 
 
 @router.get("/audit")

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from broadcaster import i18n
 from broadcaster.desk.accounts import ROLES
 from broadcaster.desk.app import COOKIE, LOGIN_COOKIE, Principal, address, desk_of, require, sign
+from broadcaster.desk.history import STATUSES
 from broadcaster.desk.service import HISTORY_PAGE, LEVELS
 from broadcaster.desk.store import DeskError
 
@@ -425,17 +426,21 @@ async def onair_action(request: Request, who: Principal = require("bien-tap", pa
 
 # -- as-run log ---------------------------------------------------------------------------------
 @router.get("/history", response_class=HTMLResponse)
-def history_page(request: Request, who: Principal = require("xem", page=True), slot: str = "", status: str = ""):
+def history_page(request: Request, who: Principal = require("xem", page=True), slot: str = "", status: str = "",
+                 page: int = 1):
     first = request.query_params.get("from") or None
     last = request.query_params.get("to") or None
     if first is None and last is None:         # the last week, not the station's whole life
         today = desk_of(request).today()
         first, last = (today - timedelta(days=6)).isoformat(), today.isoformat()
-    rows = desk_of(request).history(first, last, slot, status, limit=HISTORY_PAGE)
+    page = max(1, page)
+    # One row more than a page: whether an older page exists, without counting the range.
+    rows = desk_of(request).history(first, last, slot, status, limit=HISTORY_PAGE + 1,
+                                    offset=(page - 1) * HISTORY_PAGE)
     slots, _ = desk_of(request).slots()
-    return render(request, "history.html", who, rows=rows, first=first or "", last=last or "", slot=slot,
-                  status=status, slot_names=[s.get("name") for s in slots], cap=HISTORY_PAGE,
-                  statuses=("played", "late", "missed", "failed", "interrupted", "playing"))
+    return render(request, "history.html", who, rows=rows[:HISTORY_PAGE], more=len(rows) > HISTORY_PAGE,
+                  page=page, first=first or "", last=last or "", slot=slot, status=status,
+                  slot_names=[s.get("name") for s in slots], statuses=STATUSES)
 
 
 # -- station settings (admins) ------------------------------------------------------------------

@@ -25,15 +25,19 @@ import threading
 import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from broadcaster import i18n
-from broadcaster.asrun import AsRunLog, log_path
+from broadcaster.asrun import log_path
 from broadcaster.desk import messages as _messages  # noqa: F401  (registers the catalogue)
 from broadcaster.desk.accounts import Accounts, User
+from broadcaster.desk.exports import csv_chunks
+from broadcaster.desk.history import Query, rows
 from broadcaster.desk.store import DeskError, Saved, ScheduleStore, check_name, read_plain, sha256
-from broadcaster.errors import AsRunError, BroadcasterError, OnAirError
+from broadcaster.errors import BroadcasterError, OnAirError
 from broadcaster.occurrences import occurrences
 from broadcaster.onair.control import ask_daemon
 from broadcaster.schedule import Schedule, check_schedule
@@ -45,7 +49,8 @@ REQUEST_PATIENCE = 10.0       # play/stop/emergency: a busy daemon is asked agai
 RELOAD_PATIENCE = 5.0         # the reload after a save (the file poll takes it anyway)
 PREVIEW_DIR = "desk-preview"
 PREVIEW_KEEP = 50
-HISTORY_PAGE = 1000           # rows shown on the page; exports carry every row of the range
+HISTORY_PAGE = 200            # rows per page of the as-run log; exports carry every row of the range
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"   # while the schedule has errors (the loader's own default)
 LEVELS = ("normal", "priority", "emergency")
 
 
@@ -431,29 +436,28 @@ class Desk:
                           {"cmd": "emergency", "text": text, "bulletin": bulletin, "title": title})
 
     # -- the as-run log ------------------------------------------------------------------------
+    def _query(self, first: str | None, last: str | None, slot: str, status: str) -> Query:
+        schedule, _ = self.schedule()
+        return Query(schedule.station.timezone if schedule else ZoneInfo(DEFAULT_ZONE), first, last, slot, status)
+
     def history(self, first: str | None = None, last: str | None = None, slot: str = "", status: str = "",
-                limit: int | None = None) -> list[dict]:
-        """As-run rows of the date range (station days, inclusive), newest first, filtered."""
-        schedule, _ = self.schedule()
-        return history_rows(log_path(self.state_dir), schedule.station.timezone if schedule else None,
-                            first, last, slot, status, limit)
+                limit: int | None = None, offset: int = 0) -> list[dict]:
+        """As-run rows of the date range (station days, inclusive), newest first, filtered, paged."""
+        return list(rows(log_path(self.state_dir), self._query(first, last, slot, status), limit=limit,
+                         offset=offset))
 
-    def export(self, first: str | None, last: str | None, slot: str, status: str, kind: str) -> Path:
-        """The as-run log as a CSV or XLSX file, written by a child process.
+    def export_csv(self, first: str | None, last: str | None, slot: str, status: str) -> Iterator[bytes]:
+        """The rows of the range as CSV pieces, oldest first, read from SQLite as the client takes them."""
+        return csv_chunks(rows(log_path(self.state_dir), self._query(first, last, slot, status), newest_first=False))
 
-        100,000 rows take a few hundred MB while they are turned into a file; a child gives
-        that memory back when it exits, and the desk stays small and answering meanwhile.
-        """
-        schedule, _ = self.schedule()
-        for value in (first, last):
-            if value:
-                _day(value)            # a bad date is the caller's 400, not the child's failure
+    def export_xlsx(self, first: str | None, last: str | None, slot: str, status: str) -> Path:
+        """The rows of the range as an XLSX file, built by a child process (see `desk.exports`)."""
+        query = self._query(first, last, slot, status)          # a bad date is the caller's 400
         folder = self.state_dir / PREVIEW_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        out = folder / f"export-{secrets.token_hex(8)}.{kind}"
-        request = json.dumps({"log": str(log_path(self.state_dir)), "zone": schedule.station.timezone.key
-                              if schedule else "Asia/Ho_Chi_Minh", "first": first, "last": last, "slot": slot,
-                              "status": status, "kind": kind, "out": str(out)})
+        out = folder / f"export-{secrets.token_hex(8)}.xlsx"
+        request = json.dumps({"log": str(log_path(self.state_dir)), "zone": query.zone.key, "first": first,
+                              "last": last, "slot": slot, "status": status, "out": str(out)})
         result = subprocess.run([sys.executable, "-m", "broadcaster.desk.exports"], input=request.encode(),
                                 capture_output=True, timeout=600)
         if result.returncode != 0 or not out.exists():
@@ -538,35 +542,6 @@ def _find(listed: tuple[list[dict], str], kind: str, key: str, value: str) -> tu
     raise DeskError(404, i18n.tr("desk.not_found", kind=kind, name=value))
 
 
-def history_rows(path: Path, zone, first: str | None, last: str | None, slot: str = "", status: str = "",
-                 limit: int | None = None) -> list[dict]:
-    """Rows of the as-run log at `path` as JSON-ready dicts in station time, newest first."""
-    from zoneinfo import ZoneInfo
-
-    zone = zone or ZoneInfo("Asia/Ho_Chi_Minh")
-    start = datetime.combine(_day(first), time(), tzinfo=zone) if first else None
-    end = datetime.combine(_day(last) + timedelta(days=1), time(), tzinfo=zone) if last else None
-    try:
-        # Read-only: the daemon is the log's only writer (a second writer would replay its journal
-        # and could move a log it still has open aside); rows still in the journal show as pending.
-        with AsRunLog(path, readonly=True) as asrun:
-            rows = asrun.history(start, end)
-    except AsRunError as exc:
-        raise DeskError(503, str(exc)) from exc
-    found = []
-    for row in reversed(rows):
-        if slot and row.slot != slot or status and row.status.value != status:
-            continue
-        found.append({"id": row.id, "key": row.key, "kind": row.kind, "slot": row.slot,
-                      "bulletins": list(row.bulletins), "priority": row.priority,
-                      "scheduled": _local_iso(row.scheduled, zone), "started": _local_iso(row.started, zone),
-                      "ended": _local_iso(row.ended, zone), "status": row.status.value, "engine": row.engine,
-                      "error": row.error, "attempts": row.attempts, "note": row.note, "pending": row.pending})
-        if limit and len(found) >= limit:
-            break
-    return found
-
-
 def _playing(current: Any, now: datetime) -> dict | None:
     """What plays this second, from the daemon's "current": slot, bulletins, level, and once its
     sound started, seconds elapsed and remaining (from its length and end)."""
@@ -579,14 +554,3 @@ def _playing(current: Any, now: datetime) -> dict | None:
         playing["elapsed"] = max(0, int((now - started).total_seconds()))
         playing["remaining"] = max(0, math.ceil((ends_at - now).total_seconds()))
     return playing
-
-
-def _local_iso(value: datetime | None, zone) -> str | None:
-    return value.astimezone(zone).isoformat(timespec="milliseconds") if value else None
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise DeskError(400, i18n.tr("desk.bad_date", value=value)) from None

@@ -420,3 +420,59 @@ def test_a_daemon_whose_state_folder_refuses_writes_is_found_in_its_fallback_fol
         shutil.rmtree(fallback, ignore_errors=True)
     assert (status["daemon_state"], status["daemon"]["queue"]) == ("running", ["q@ro"])
     assert played.status_code == 200 and {"cmd": "play", "target": "tin-le"} in asked
+
+
+def _many_rows(state, count: int) -> list[str]:
+    """`count` as-run rows a quarter hour apart from 2029-01-01 06:00 station time, straight into the
+    log's real schema (as the benchmark does); the first row's times written in UTC."""
+    import sqlite3
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.asrun import AsRunLog, log_path
+
+    AsRunLog(log_path(state)).close()
+    start = datetime(2029, 1, 1, 6, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    records, keys = [], []
+    for n in range(count):
+        when = start + timedelta(minutes=15 * n)
+        shown = when.astimezone(ZoneInfo("UTC")) if n == 0 else when
+        keys.append(f"Bản tin sáng@{when.isoformat()}")
+        records.append((keys[-1], "scheduled", "Bản tin sáng" if n % 2 else "Bản tin tối", "tin-sang\ntin-file",
+                        "normal", shown.isoformat(timespec="milliseconds"), when.timestamp(),
+                        shown.isoformat(timespec="milliseconds"), None, "played" if n % 3 else "missed",
+                        "espeak-ng", 'lỗi "x", y' if n == 1 else None))
+    with sqlite3.connect(log_path(state)) as db:
+        db.executemany("INSERT INTO asrun (key, kind, slot, bulletins, priority, scheduled, scheduled_utc, started, "
+                       "ended, status, engine, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records)
+    return keys
+
+
+def test_the_log_is_filtered_and_paged_by_sqlite_and_the_csv_streams_oldest_first(app, clients, station):
+    from broadcaster.desk.exports import CHUNK_ROWS
+
+    keys = _many_rows(station.state, 1234)          # 2029-01-01 06:00 .. 2029-01-13 22:15
+    viewer = clients["xem"]
+    rows = viewer.get("/api/history?from=2029-01-01&to=2029-01-31").json()
+    assert [r["key"] for r in rows] == keys[::-1]                                      # newest first
+    assert rows[-1]["scheduled"] == rows[-1]["started"] == "2029-01-01T06:00:00.000+07:00"   # UTC -> station
+    assert rows[-1]["bulletins"] == ["tin-sang", "tin-file"] and rows[-2]["error"] == 'lỗi "x", y'
+    day = viewer.get("/api/history?from=2029-01-02&to=2029-01-02&slot=Bản tin tối&status=missed").json()
+    assert [r["key"] for r in day] == [k for n, k in enumerate(keys) if "2029-01-02T" in k and n % 6 == 0][::-1]
+    assert [r["key"] for r in viewer.get("/api/history?limit=3&offset=2").json()] == keys[::-1][2:5]
+    first_page = viewer.get("/history?from=2029-01-01&to=2029-01-31").text
+    assert first_page.count('<tr class="status-') == 200 and 'rel="next"' in first_page and 'rel="prev"' not in first_page
+    last_page = viewer.get("/history?from=2029-01-01&to=2029-01-31&page=7").text
+    assert last_page.count('<tr class="status-') == 34 and 'rel="prev"' in last_page and 'rel="next"' not in last_page
+    assert "2029-01-01 06:00:00" in last_page
+    response = viewer.get("/api/history?format=csv&from=2029-01-01&to=2029-01-31")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == ("id,key,kind,slot,bulletins,priority,scheduled,started,ended,status,engine,error,"
+                        "attempts,note,pending")
+    assert lines[1] == (f"1,{keys[0]},scheduled,Bản tin tối,tin-sang tin-file,normal,2029-01-01T06:00:00.000+07:00,"
+                        "2029-01-01T06:00:00.000+07:00,,missed,espeak-ng,,1,,")
+    assert lines[2].endswith(',played,espeak-ng,"lỗi ""x"", y",1,,') and len(lines) == 1234 + 2 and lines[-1] == ""
+    chunks = list(app.state.desk.export_csv("2029-01-01", "2029-01-31", "", ""))
+    assert len(chunks) == 1 + -(-1234 // CHUNK_ROWS) and chunks[0].startswith(b"\xef\xbb\xbfid,")
+
