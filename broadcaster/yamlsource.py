@@ -9,6 +9,11 @@ under a size limit); nesting deeper than `MAX_DEPTH` stops composing before Pyth
 limit would; aliases may expand to at most `MAX_EXPANDED` nodes in all (a 600-byte "billion
 laughs" bomb would otherwise build gigabytes); mapping keys must be plain scalars (a sequence
 used as a key is how such a bomb gets printed). Each breach is a problem at its line and column.
+
+Fast: libyaml (PyYAML's C parser) scans and parses, and only the composing, where the bounds
+live, runs in Python: a 500-bulletin schedule composes in about 30 ms instead of 300, which every
+validation, daemon reload and desk save pays. Anything libyaml refuses is read again by PyYAML's
+own Python parser, so every error reads exactly as it always has.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from yaml._yaml import CParser
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from broadcaster import i18n
 from broadcaster.problems import Location, Problem
@@ -45,14 +54,17 @@ class _Breach(yaml.YAMLError):
         self.key, self.mark, self.params = key, mark, params
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader's composer with a depth limit, an alias-expansion budget and scalar-only keys."""
+class _Bounds:
+    """PyYAML's composer with a depth limit, an alias-expansion budget and scalar-only keys."""
 
-    def __init__(self, stream) -> None:
-        super().__init__(stream)
+    _depth = 0
+    _expanded = 0
+    _sizes: dict[int, int]
+
+    def _start(self) -> None:
         self._depth = 0
         self._expanded = 0
-        self._sizes: dict[int, int] = {}
+        self._sizes = {}
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -98,6 +110,52 @@ class _BoundedLoader(yaml.SafeLoader):
         return self._sizes[id(node)]
 
 
+class _BoundedLoader(_Bounds, yaml.SafeLoader):
+    """The pure-Python reader: its error messages are the ones operators see."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._start()
+
+
+class _FastLoader(_Bounds, Composer, CParser, SafeConstructor, Resolver):
+    """libyaml's events composed by PyYAML's Python composer (listed first, so its methods win over
+    the C parser's own composer), with the same bounds."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._start()
+        self._buffer = stream + "\0"      # what the Python reader's marks carry
+
+    def compose_scalar_node(self, anchor):
+        node = super().compose_scalar_node(anchor)
+        if node.style == "":        # libyaml's word for a plain scalar; the Python parser's is None
+            node.style = None
+        elif node.style == "|":     # the loader finds a literal block's indent in its mark's buffer
+            mark = node.start_mark
+            node.start_mark = yaml.Mark(mark.name, mark.index, mark.line, mark.column, self._buffer, mark.index)
+        return node
+
+
+def _compose(source: str) -> yaml.Node | None:
+    """The root node of `source`; raises what the pure-Python reader raises for a refused file."""
+    loader = _FastLoader(source)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError:
+        pass                        # read again below, for the error exactly as operators know it
+    finally:
+        loader.dispose()
+    loader = _BoundedLoader(source)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 @dataclass(frozen=True)
 class YamlMessages:
     """The message keys a caller reports with: each takes `{detail}` except `not_found`."""
@@ -114,11 +172,7 @@ def node_location(path: Path, node: yaml.Node) -> Location:
 
 def compose_text(source: str) -> yaml.Node | None:
     """`yaml.compose` with this module's bounds; raises yaml.YAMLError (a breach has `.mark`)."""
-    loader = _BoundedLoader(source)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+    return _compose(source)
 
 
 def compose_file(path: Path, messages: YamlMessages, limit: int) -> tuple[yaml.Node | None, list[Problem]]:
@@ -154,9 +208,8 @@ def compose_bytes(path: Path, data: bytes, messages: YamlMessages) -> tuple[yaml
         source = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [Problem(path, 1, 1, messages.unreadable, {"detail": str(exc)})]
-    loader = _BoundedLoader(source)
     try:
-        return loader.get_single_node(), []
+        return _compose(source), []
     except _Breach as exc:
         return None, [Problem(path, exc.mark.line + 1, exc.mark.column + 1, exc.key, exc.params)]
     except yaml.MarkedYAMLError as exc:
@@ -166,5 +219,3 @@ def compose_bytes(path: Path, data: bytes, messages: YamlMessages) -> tuple[yaml
         return None, [Problem(path, line, column, messages.syntax, {"detail": detail})]
     except yaml.YAMLError as exc:
         return None, [Problem(path, 1, 1, messages.syntax, {"detail": str(exc)})]
-    finally:
-        loader.dispose()
