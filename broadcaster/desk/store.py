@@ -49,6 +49,7 @@ from broadcaster.schedule.loader import (
 )
 from broadcaster.schedule.campaigns import CAMPAIGN_KEYS, TARGET_UNITS
 from broadcaster.schedule.outputs import STREAM_KEYS
+from broadcaster.yamlsource import compose_text
 
 HISTORY = "schedule-history"
 TEXT_FOLDER = "bulletins"
@@ -419,7 +420,8 @@ class ScheduleStore:
                         fields[source] = entry[source]
             _update(entry, fields, lambda _k, v: v, keep=())
             what = i18n.tr("desk.what.bulletin_new" if create else "desk.what.bulletin_edit", name=bulletin_id)
-            return self._commit(yaml, document, texts, who=who, what=what, focus=("bulletins", bulletin_id))
+            return self._commit(yaml, document, texts, who=who, what=what, focus=("bulletins", bulletin_id),
+                                check_texts=[bulletin_id])
 
     def delete_bulletin(self, bulletin_id: str, *, who: str, expected: str | None) -> Saved:
         check_name(bulletin_id, kind="bulletin")
@@ -437,7 +439,8 @@ class ScheduleStore:
                                                                     slots=", ".join(users))}])
             del bulletins[bulletin_id]
             return self._commit(yaml, document, {}, who=who,
-                                what=i18n.tr("desk.what.bulletin_delete", name=bulletin_id), focus=None)
+                                what=i18n.tr("desk.what.bulletin_delete", name=bulletin_id), focus=None,
+                                check_texts=False)
 
     def save_slot(self, name: str, fields: dict, *, who: str, expected: str | None, create: bool) -> Saved:
         check_name(name, kind="slot")
@@ -466,7 +469,7 @@ class ScheduleStore:
             ordered = {k: fields[k] for k in SLOT_KEYS if k in fields}
             _update(entry, ordered, _slot_value, keep=())
             what = i18n.tr("desk.what.slot_new" if create else "desk.what.slot_edit", name=new_name)
-            return self._commit(yaml, document, {}, who=who, what=what, focus=("slots", index))
+            return self._commit(yaml, document, {}, who=who, what=what, focus=("slots", index), check_texts=False)
 
     def delete_slot(self, name: str, *, who: str, expected: str | None) -> Saved:
         check_name(name, kind="slot")
@@ -479,7 +482,7 @@ class ScheduleStore:
                 raise DeskError(404, i18n.tr("desk.not_found", kind="slot", name=name))
             del slots[index]
             return self._commit(yaml, document, {}, who=who, what=i18n.tr("desk.what.slot_delete", name=name),
-                                focus=None)
+                                focus=None, check_texts=False)
 
     def save_campaign(self, campaign_id: str, fields: dict, *, who: str, expected: str | None,
                       create: bool) -> Saved:
@@ -608,7 +611,10 @@ class ScheduleStore:
                             [{"field": None, "message": i18n.tr("desk.stale")}])
 
     def _commit(self, yaml: YAML, document: Any, texts: dict[str, str], *, who: str, what: str,
-                focus: tuple | None, schedule_text: str | None = None) -> Saved:
+                focus: tuple | None, schedule_text: str | None = None,
+                check_texts: bool | list[str] = True) -> Saved:
+        """Validate and write. `check_texts`: whose texts get the reading check (its findings are
+        warnings; the other texts are unchanged, so their warnings are not this edit's news)."""
         final = schedule_text if schedule_text is not None else _dump(yaml, document)
         temporaries: list[Path] = []
         try:
@@ -617,15 +623,12 @@ class ScheduleStore:
                 target = self._inside(relative)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 staged[relative] = self._stage(target, content.rstrip("\n") + "\n", temporaries)
-            check_text = final
-            if staged:          # the loader reads the staged texts: point text_file at them, for the check only
-                swapped = _swap_text_files(document, {rel: tmp.relative_to(self.folder).as_posix()
-                                                      for rel, tmp in staged.items()})
-                check_text = _dump(yaml, document)
-                _swap_text_files(document, swapped)
+            # The loader reads the staged texts: text_file points at them, in the checked copy only.
+            check_text = _point_text_files(final, {rel: tmp.relative_to(self.folder).as_posix()
+                                                   for rel, tmp in staged.items()}) if staged else final
             candidate = self._stage(self.path, check_text, temporaries)
             renames = {candidate: self.path, **{tmp: self._inside(rel) for rel, tmp in staged.items()}}
-            schedule, problems = check_schedule(candidate)
+            schedule, problems = check_schedule(candidate, check_texts=check_texts)
             fields = _field_lines(final, focus) if problems else []
             reported = [self._problem(p, renames, fields, focus) for p in problems]
             errors = [p for p in reported if p["severity"] == "error"]
@@ -701,15 +704,20 @@ def _stat(path: Path) -> tuple:
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-def _swap_text_files(document: Any, swap: dict[str, str]) -> dict[str, str]:
-    """Point bulletins' `text_file` values named in `swap` elsewhere; returns the reverse swap."""
-    undo = {}
-    for entry in (document.get("bulletins") or {}).values():
-        if isinstance(entry, dict) and str(entry.get("text_file")) in swap:
-            old = entry["text_file"]
-            entry["text_file"] = swap[str(old)]
-            undo[swap[str(old)]] = old
-    return undo
+def _point_text_files(source: str, swap: dict[str, str]) -> str:
+    """`source` with the bulletins' `text_file` values named in `swap` replaced (double-quoted),
+    found by the composer's marks: only those values' characters change, every line stays."""
+    root = compose_text(source)
+    bulletins = next((v for k, v in root.value if k.value == "bulletins"), None) \
+        if isinstance(root, yaml_c.MappingNode) else None
+    spans = []
+    for _, entry in bulletins.value if isinstance(bulletins, yaml_c.MappingNode) else []:
+        for key, value in entry.value if isinstance(entry, yaml_c.MappingNode) else []:
+            if key.value == "text_file" and isinstance(value, yaml_c.ScalarNode) and value.value in swap:
+                spans.append((value.start_mark.index, value.end_mark.index, json.dumps(swap[value.value])))
+    for start, end, replacement in sorted(spans, reverse=True):
+        source = source[:start] + replacement + source[end:]
+    return source
 
 
 def _field_lines(source: str, focus: tuple | None) -> list[tuple[tuple[int, int], str | None]]:

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -246,11 +246,13 @@ _MESSAGES = YamlMessages(not_found="schedule.not_found", unreadable="schedule.un
                          syntax="yaml.syntax")
 
 
-def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Schedule | None, list[Problem]]:
+def check_schedule(path: Path | str, *, check_texts: bool | Collection[str] = True
+                   ) -> tuple[Schedule | None, list[Problem]]:
     """Load and validate; returns the schedule (None if any error) and every problem found.
 
     `check_texts=False` skips the normalizer's pass over every bulletin (warnings only): a desk
     command that airs one bulletin now must not wait for the whole schedule to be read aloud.
+    A collection of bulletin ids checks only those texts (the desk saving one bulletin).
     """
     path = Path(path).absolute()
     data, problems = read_file(path, _MESSAGES, SCHEDULE_LIMIT)
@@ -280,7 +282,7 @@ def check_schedule(path: Path | str, *, check_texts: bool = True) -> tuple[Sched
         return None, _sorted(reader.problems)
     _warn_overlaps(reader, slots, bulletins)
     if check_texts:
-        _warn_unreadable_text(reader, bulletins)
+        _warn_unreadable_text(reader, bulletins, None if check_texts is True else set(check_texts))
     warn_unreachable(reader, campaigns, slots, bulletins)
     warnings = tuple(p for p in reader.problems if p.severity == WARNING)
     schedule = Schedule(path=path, station=station, bulletins=bulletins, slots=tuple(slots), warnings=warnings,
@@ -889,7 +891,7 @@ def _text_pieces(text: str) -> Iterator[tuple[int, int, str]]:
         yield number, column, line[column:]
 
 
-def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin]) -> None:
+def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin], only: set[str] | None = None) -> None:
     """Tokens the normalizer cannot read confidently become warnings at their place in the text.
 
     Within `TEXT_CHECK_BUDGET` seconds: the normalizer is linear, but a schedule may hold megabytes
@@ -899,7 +901,7 @@ def _warn_unreadable_text(reader: _Reader, bulletins: dict[str, Bulletin]) -> No
     checker = Normalizer(reader.pronunciations).check
     deadline = time_module.monotonic() + TEXT_CHECK_BUDGET
     for bulletin in bulletins.values():
-        if not bulletin.text:
+        if not bulletin.text or only is not None and bulletin.id not in only:
             continue
         for number, start, piece in _text_pieces(bulletin.text):
             if time_module.monotonic() > deadline:
