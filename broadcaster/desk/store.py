@@ -147,6 +147,99 @@ def _dump(yaml: YAML, document: Any) -> str:
     return buffer.getvalue()
 
 
+def _dump_edit(yaml: YAML, document: Any, source: str, focus: tuple | None, before: Any) -> str:
+    """The document as text after an edit of one existing slot or bulletin (`focus`; `before`
+    is that item as it was read, as plain values).
+
+    Dumping a 500-bulletin schedule round-trip takes ruamel about 200 ms: the edited item alone is
+    spliced in when that can be done cleanly (`_splice`), else the whole document is dumped.
+    """
+    spliced = _splice(yaml, document, source, focus, before) if focus is not None else None
+    return spliced if spliced is not None else _dump(yaml, document)
+
+
+def _splice(yaml: YAML, document: Any, source: str, focus: tuple, before: Any) -> str | None:
+    """`source` with the edited item's lines replaced by the item dumped alone, or None.
+
+    The item is dumped under its section's key as in the whole file; its lines replace the item's
+    lines in `source` (the text the document was read from), from the item's first line to the
+    next item's or the end of the section: the lines ruamel gives the item with its trailing
+    comments. Those lines are found by indentation (`_item_lines`) and then proven: they must read
+    as exactly the item as it was (`before`), the dumped lines as exactly the edited item, and the
+    item's comment and blank lines must all be kept. Otherwise None (the caller dumps it all).
+    """
+    section, key = focus
+    text = source.splitlines(keepends=True)
+    lines = _item_lines(text, section)
+    entry = document[section][key]
+    if section == "slots":
+        alone = CommentedMap([(section, CommentedSeq([entry]))])
+        found = lines[key] if lines is not None and key < len(lines) else None
+        was = [before]
+    else:
+        alone = CommentedMap([(section, CommentedMap([(key, entry)]))])
+        names = list(document[section])
+        found = lines[names.index(key)] if lines is not None and len(lines) == len(names) else None
+        was = {key: before}
+    if found is None:
+        return None
+    head, piece = _dump(yaml, alone).split("\n", 1)     # the section's own line, the item's lines
+    first, end = found
+    region = "".join(text[first:end])
+    try:
+        cut = read_plain(f"{head}\n{region}".encode("utf-8"))
+        put = read_plain(f"{head}\n{piece}".encode("utf-8"))
+    except DeskError:
+        return None
+    if not isinstance(cut, dict) or cut.get(section) != was or put != _plain(alone) \
+            or _asides(piece.splitlines()) != _asides(region.splitlines()):
+        return None
+    return "".join(text[:first]) + piece + "".join(text[end:])
+
+
+_TOP_KEY = re.compile(r"^[^\s#-][^:]*:")
+
+
+def _item_lines(text: list[str], section: str) -> list[tuple[int, int]] | None:
+    """[first, end) 0-based lines of each item of a block-style top-level section, by indentation.
+
+    Items start at the first item's indentation (each a `- ` in a list, a key in a mapping); anything
+    more indented, blank or a comment belongs to the item above; the section ends at the next
+    line starting in column 0 that is not a comment. Block scalars, multi-line values and flow
+    collections are always more indented than their item, so they never start one.
+    """
+    start = next((n for n, line in enumerate(text) if line.startswith(f"{section}:")
+                  and not line[len(section) + 1:].strip().split("#")[0].strip()), None)
+    if start is None:
+        return None
+    starts, indent, listed, end = [], None, None, len(text)
+    for n in range(start + 1, len(text)):
+        line = text[n]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        column = len(line) - len(line.lstrip(" "))
+        if column == 0 and _TOP_KEY.match(line):
+            end = n
+            break
+        if indent is None:
+            indent, listed = column, stripped.startswith("- ")
+        if column == indent and stripped.startswith("- ") == listed:
+            starts.append(n)
+        elif column < indent:
+            return None
+    if not starts:
+        return None
+    # Comment and blank lines just before the next top-level key belong to the last item (ruamel).
+    return [(first, following) for first, following in zip(starts, starts[1:] + [end])]
+
+
+def _asides(lines: list[str]) -> tuple[int, int]:
+    """(comment lines, blank lines) among `lines`."""
+    stripped = [line.strip() for line in lines]
+    return sum(line.startswith("#") for line in stripped), sum(not line for line in stripped)
+
+
 def _plain(value: Any) -> Any:
     """A ruamel value as plain Python, to tell whether an edit changed it."""
     if isinstance(value, dict):
@@ -333,6 +426,7 @@ class ScheduleStore:
         self.clock = clock
         self._lock = threading.Lock()
         self._kept: tuple | None = None       # (stat, yaml, document, bytes) as the last save wrote them
+        self._digests: dict[str, tuple[tuple, bytes]] = {}   # text file -> (its stat, sha256 of its bytes)
 
     # -- reading ------------------------------------------------------------------------------
     def schedule_bytes(self) -> bytes:
@@ -373,13 +467,31 @@ class ScheduleStore:
             return None
 
     def version(self, document: Any = None, raw: bytes | None = None) -> str:
-        """sha256 over schedule.yaml and every text file it names: any change on disk changes it."""
+        """sha256 over schedule.yaml and every text file it names: any change on disk changes it.
+
+        Each text file's own digest is kept while its stat (time, size, inode) is unchanged: a
+        500-bulletin station has hundreds of them, and every save computes the version twice.
+        """
         if document is None:
             _, document, raw = self.load()
         digest = hashlib.sha256(raw)
         for relative in self.text_files(document):
-            digest.update(b"\0" + relative.encode() + b"\0" + (self.read_text(relative) or b"\1missing"))
+            digest.update(b"\0" + relative.encode() + b"\0" + self._text_digest(relative))
         return digest.hexdigest()
+
+    def _text_digest(self, relative: str) -> bytes:
+        try:
+            key = _stat(self.folder / relative)
+        except OSError:
+            key = None
+        kept = self._digests.get(relative)
+        if key is not None and kept is not None and kept[0] == key:
+            return kept[1]
+        data = self.read_text(relative)
+        value = hashlib.sha256(data).digest() if data is not None else b"\1missing"
+        if key is not None:
+            self._digests[relative] = (key, value)
+        return value
 
     # -- editing ------------------------------------------------------------------------------
     def save_bulletin(self, bulletin_id: str, fields: dict, *, who: str, expected: str | None,
@@ -398,6 +510,7 @@ class ScheduleStore:
             if not create and bulletin_id not in bulletins:
                 raise DeskError(404, i18n.tr("desk.not_found", kind="bulletin", name=bulletin_id))
             entry = bulletins.get(bulletin_id)
+            before = _plain(entry)
             if not isinstance(entry, CommentedMap):
                 entry = bulletins[bulletin_id] = CommentedMap()
             texts: dict[str, str] = {}
@@ -421,7 +534,7 @@ class ScheduleStore:
             _update(entry, fields, lambda _k, v: v, keep=())
             what = i18n.tr("desk.what.bulletin_new" if create else "desk.what.bulletin_edit", name=bulletin_id)
             return self._commit(yaml, document, texts, who=who, what=what, focus=("bulletins", bulletin_id),
-                                check_texts=[bulletin_id])
+                                check_texts=[bulletin_id], source=None if create else raw, before=before)
 
     def delete_bulletin(self, bulletin_id: str, *, who: str, expected: str | None) -> Saved:
         check_name(bulletin_id, kind="bulletin")
@@ -465,11 +578,13 @@ class ScheduleStore:
                 slots.append(entry)
                 index = len(slots) - 1
             entry = slots[index]
+            before = _plain(entry)
             fields["name"] = new_name
             ordered = {k: fields[k] for k in SLOT_KEYS if k in fields}
             _update(entry, ordered, _slot_value, keep=())
             what = i18n.tr("desk.what.slot_new" if create else "desk.what.slot_edit", name=new_name)
-            return self._commit(yaml, document, {}, who=who, what=what, focus=("slots", index), check_texts=False)
+            return self._commit(yaml, document, {}, who=who, what=what, focus=("slots", index), check_texts=False,
+                                source=None if create else raw, before=before)
 
     def delete_slot(self, name: str, *, who: str, expected: str | None) -> Saved:
         check_name(name, kind="slot")
@@ -612,10 +727,16 @@ class ScheduleStore:
 
     def _commit(self, yaml: YAML, document: Any, texts: dict[str, str], *, who: str, what: str,
                 focus: tuple | None, schedule_text: str | None = None,
-                check_texts: bool | list[str] = True) -> Saved:
+                check_texts: bool | list[str] = True, source: bytes | None = None, before: Any = None) -> Saved:
         """Validate and write. `check_texts`: whose texts get the reading check (its findings are
-        warnings; the other texts are unchanged, so their warnings are not this edit's news)."""
-        final = schedule_text if schedule_text is not None else _dump(yaml, document)
+        warnings; the other texts are unchanged, so their warnings are not this edit's news).
+        `source`: the bytes the document was read from, when only the `focus` item changed."""
+        if schedule_text is not None:
+            final = schedule_text
+        elif source is not None:
+            final = _dump_edit(yaml, document, source.decode("utf-8-sig"), focus, before)
+        else:
+            final = _dump(yaml, document)
         temporaries: list[Path] = []
         try:
             staged = {}
@@ -629,7 +750,7 @@ class ScheduleStore:
             candidate = self._stage(self.path, check_text, temporaries)
             renames = {candidate: self.path, **{tmp: self._inside(rel) for rel, tmp in staged.items()}}
             schedule, problems = check_schedule(candidate, check_texts=check_texts)
-            fields = _field_lines(final, focus) if problems else []
+            fields = _field_lines(final, focus, document) if problems else []
             reported = [self._problem(p, renames, fields, focus) for p in problems]
             errors = [p for p in reported if p["severity"] == "error"]
             if schedule is None or errors:
@@ -720,16 +841,27 @@ def _point_text_files(source: str, swap: dict[str, str]) -> str:
     return source
 
 
-def _field_lines(source: str, focus: tuple | None) -> list[tuple[tuple[int, int], str | None]]:
+def _field_lines(source: str, focus: tuple | None, document: Any) -> list[tuple[tuple[int, int], str | None]]:
     """((line, column), key) where each key of the edited item starts, in file order, so a problem's
-    place tells which field it belongs to. libyaml's composer: fast even on a large schedule."""
+    place tells which field it belongs to. Only a bulletin's or slot's own lines are composed when
+    they can be told by indentation (`_item_lines`); libyaml's composer either way."""
     if focus is None:
         return []
+    offset, steps = 0, focus
+    if len(focus) == 2:
+        section, key = focus
+        text = source.splitlines(keepends=True)
+        items = _item_lines(text, section)
+        if items is not None and isinstance(document.get(section), (list, dict)) \
+                and len(items) == len(document[section]):
+            first, end = items[key if isinstance(key, int) else list(document[section]).index(key)]
+            source = f"{section}:\n" + "".join(text[first:end])
+            offset, steps = first - 1, (section, 0 if isinstance(key, int) else key)
     try:
         node = yaml_c.compose(source, Loader=yaml_c.CSafeLoader)
     except yaml_c.YAMLError:
         return []
-    for step in focus:
+    for step in steps:
         if isinstance(node, yaml_c.MappingNode):
             node = next((v for k, v in node.value if k.value == step), None)
         elif isinstance(node, yaml_c.SequenceNode) and isinstance(step, int) and step < len(node.value):
@@ -740,13 +872,13 @@ def _field_lines(source: str, focus: tuple | None) -> list[tuple[tuple[int, int]
         return []
     lines: list[tuple[tuple[int, int], str | None]] = []
     for key, value in node.value:
-        lines.append(((key.start_mark.line + 1, key.start_mark.column + 1), str(key.value)))
+        lines.append(((key.start_mark.line + 1 + offset, key.start_mark.column + 1), str(key.value)))
         if isinstance(value, yaml_c.MappingNode):          # station.speech.gtts_timeout, target.per
-            lines += [((k.start_mark.line + 1, k.start_mark.column + 1), f"{key.value}.{k.value}")
+            lines += [((k.start_mark.line + 1 + offset, k.start_mark.column + 1), f"{key.value}.{k.value}")
                       for k, _ in value.value]
     if node.value:          # past the item's last value: a problem elsewhere in the file is no field's
         end = node.value[-1][1].end_mark
-        lines.append(((end.line + 1, end.column + 1), None))
+        lines.append(((end.line + 1 + offset, end.column + 1), None))
     return lines
 
 

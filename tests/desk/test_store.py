@@ -177,3 +177,27 @@ def test_a_refused_edit_never_leaks_into_the_next_save(station, store):
                         expected=store.version(), create=False)
     text = station.path.read_text(encoding="utf-8")
     assert '"06:30"' in text and "99:99" not in text and "Tin lẻ mới" in text
+
+
+EDITS = [
+    ("slots", 0, {"at": "06:30"}),
+    ("slots", 0, {"name": "Bản tin sớm", "play": ["tin-file", "tin-sang", "tin-le"]}),
+    ("slots", 1, {"days": ["t7", "cn"], "enabled": False}),        # the last slot: its trailing lines
+    ("bulletins", "tin-sang", {"title": "Tin sáng mới", "text": "Dòng một.\nDòng hai.\n"}),
+    ("bulletins", "tin-file", {"title": "Tin từ tệp (sửa)"}),
+    ("bulletins", "tin-le", {"repeat": 3, "priority": "priority"}),   # the last bulletin, before `slots:`
+]
+
+
+@pytest.mark.parametrize("section, key, change", EDITS, ids=[f"{s}-{k}-{'-'.join(c)}" for s, k, c in EDITS])
+def test_an_edit_spliced_in_is_byte_for_byte_the_whole_dump(station, store, section, key, change):
+    """A save dumps only the edited item and splices its lines in: exactly what dumping the whole
+    commented, hand-written file gives, without ruamel's cost of dumping every bulletin."""
+    from broadcaster.desk.store import _dump, _plain, _slot_value, _splice
+
+    yaml, document, raw = store.load()
+    before = _plain(document[section][key])
+    for field, value in change.items():
+        document[section][key][field] = _slot_value(field, value) if section == "slots" else value
+    spliced = _splice(yaml, document, raw.decode(), (section, key), before)
+    assert spliced is not None and spliced == _dump(yaml, document)
