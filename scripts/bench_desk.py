@@ -108,12 +108,27 @@ class Client:
     def call(self, method: str, path: str, body=None, headers=None) -> tuple[float, int, bytes, dict]:
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {**self.headers, **({"Content-Type": "application/json"} if data else {}), **(headers or {})}
+        if self.connection.sock is not None and _closed_by_server(self.connection.sock):
+            self.connection.close()         # uvicorn drops a connection idle for 5 s: open a new one
         started = time.perf_counter()
         self.connection.request(method, path, body=data, headers=all_headers)
         response = self.connection.getresponse()
         payload = response.read()
         took = time.perf_counter() - started
         return took, response.status, payload, dict(response.getheaders())
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server has closed this idle keep-alive connection (it reads as end of file)."""
+    import select
+
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def p95(values: list[float]) -> float:

@@ -87,6 +87,7 @@ class Desk:
         self._lock = threading.Lock()
         self._doc_cache: tuple | None = None          # (files, their stat key, document, version)
         self._schedule_cache: tuple | None = None     # (files, their stat key, schedule, problems)
+        self._bulletins_cache: tuple | None = None    # (version, bulletins as JSON, their search text)
         self._speaker: tuple | None = None            # (schedule, its speaker) for broadcast voices
         self._last_status: tuple[float, dict] | None = None   # (monotonic time, reply) of the daemon
         self.status_patience = STATUS_PATIENCE
@@ -140,15 +141,23 @@ class Desk:
 
     # -- bulletins -----------------------------------------------------------------------------
     def bulletins(self, query: str = "") -> tuple[list[dict], str]:
+        """Every bulletin (or those whose id, title or text holds `query`), texts read from their files.
+
+        The list is kept with the version it was built from: a station of 500 bulletins has
+        hundreds of text files, read again only when a file changed (the version says so).
+        """
         document, version = self.document()
-        found = []
+        with self._lock:
+            kept = self._bulletins_cache
+        if kept is None or kept[0] != version:
+            items = [self._bulletin_json(str(bulletin_id), entry)
+                     for bulletin_id, entry in (document.get("bulletins") or {}).items()]
+            searched = [" ".join(str(item.get(k, "")) for k in ("id", "title", "text")).lower() for item in items]
+            kept = (version, items, searched)
+            with self._lock:
+                self._bulletins_cache = kept
         needle = query.strip().lower()
-        for bulletin_id, entry in (document.get("bulletins") or {}).items():
-            item = self._bulletin_json(str(bulletin_id), entry)
-            if needle and needle not in " ".join(str(item.get(k, "")) for k in ("id", "title", "text")).lower():
-                continue
-            found.append(item)
-        return found, version
+        return [dict(item) for item, text in zip(kept[1], kept[2]) if not needle or needle in text], version
 
     def _bulletin_json(self, bulletin_id: str, entry: Any) -> dict:
         item: dict[str, Any] = {"id": bulletin_id}
