@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time as clock
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +45,8 @@ from broadcaster.onair.control import ask_daemon
 from broadcaster.schedule import Schedule, check_schedule
 from broadcaster.schedule.loader import BULLETIN_KEYS, SLOT_KEYS
 
+
+log = logging.getLogger(__name__)
 
 STATUS_PATIENCE = 1.0         # the page polls every 2 s; a busy daemon must not pile requests up
 REQUEST_PATIENCE = 10.0       # play/stop/emergency: a busy daemon is asked again for this long
@@ -271,7 +275,13 @@ class Desk:
         threading.Thread(target=ask, name="desk-reload", daemon=True).start()
 
     def _audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
-        self.accounts.audit(actor.user.name, actor.address, action, str(target), outcome, detail)
+        """One audit row. A state folder that refuses writes (a read-only or full disk) must not
+        turn a request the station has already taken into an error: the row goes to the log."""
+        try:
+            self.accounts.audit(actor.user.name, actor.address, action, str(target), outcome, detail)
+        except sqlite3.Error as exc:
+            log.error("audit row not written (%s): %s %s %s %s %s %s", exc, actor.user.name, actor.address,
+                      action, target, outcome, detail)
 
     # -- accounts ------------------------------------------------------------------------------
     def _account(self, actor: Actor, action: str, target: str, do, detail: str = ""):
