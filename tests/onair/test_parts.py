@@ -178,7 +178,10 @@ def test_playout_takes_the_best_entry_once_due(playout, wav):
         air._queue.push(e)
     assert air.take() is None                         # 10 s early: nothing is due
     clock.advance(9)                                  # within PLAY_LEAD of 07:00:00
-    assert air.take() is urgent and air.status() == {"current": "priority", "queue": ["emergency-later", "normal"]}
+    assert air.take() is urgent and air.status() == {
+        "current": {"key": "priority", "slot": "priority", "bulletins": ["a"], "priority": "priority",
+                    "started": None, "length": None, "ends_at": None},      # taken, its sound not started yet
+        "queue": ["emergency-later", "normal"]}
     assert air.take() is normal and air.take() is None
 
 
