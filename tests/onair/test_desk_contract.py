@@ -11,7 +11,8 @@ from datetime import datetime
 from broadcaster import i18n
 
 from broadcaster.onair.control import ask_daemon
-from tests.onair.conftest import clock_in, wait_for
+from tests.helpers import wait_for
+from tests.onair.conftest import clock_in
 
 
 def test_status_says_what_is_on_air_with_its_length_and_end(folder, run_station):
