@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import sqlite3
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -110,3 +111,32 @@ def test_bad_periods(text):
 def test_unknown_campaign_is_an_error(schedule):
     with pytest.raises(ReportError, match="cchc"):
         build(schedule, date(2023, 3, 1), date(2023, 3, 31), now=NOW, campaign="khong-co")
+
+
+def test_a_log_written_before_one_row_per_broadcast_still_counts_each_broadcast_once(schedule):
+    """Schema 1 (read as it is): a cut programme has two rows, retries one row per try."""
+    from tests.asrun.test_rows import SCHEMA_1
+
+    path = schedule.station.state_dir / "asrun.sqlite3"
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_1)
+    rows = [("2023-03-02T06:00", "failed", 0, 0), ("2023-03-02T06:00", "failed", 0, 0),
+            ("2023-03-02T06:00", "played", 0.2, 4), ("2023-03-03T06:00", "interrupted", 0.2, 1),
+            ("2023-03-03T06:00", "late", 90, 4), ("2023-03-04T06:00", "missed", None, None)]
+    for when, status, after, minutes in rows:
+        scheduled = datetime.fromisoformat(when).replace(tzinfo=VN)
+        started = None if after is None else scheduled + timedelta(seconds=after)
+        db.execute("INSERT INTO asrun (key, kind, slot, bulletins, priority, scheduled, scheduled_utc, started, ended, "
+                   "status, engine, error) VALUES (?, 'scheduled', 'Bản tin sáng', ?, 'normal', ?, ?, ?, ?, ?, "
+                   "'gtts', NULL)",
+                   (f"Bản tin sáng@{scheduled.isoformat()}", "mo-dau\nthoi-tiet", scheduled.isoformat(),
+                    scheduled.timestamp(), started and started.isoformat(),
+                    started and (started + timedelta(minutes=minutes)).isoformat(), status))
+    db.commit()
+    db.close()
+    report, facts = report_of(schedule)
+    (cchc,) = report.campaigns
+    assert len(facts) == 6 and {f.attempts for f in facts} == {0, 1}
+    assert (cchc.planned, cchc.aired, cchc.late, cchc.missed, cchc.failed, cchc.interrupted) == (3, 2, 1, 1, 0, 0)
+    assert cchc.minutes == pytest.approx(4 + 1 + 4)
