@@ -96,8 +96,8 @@ def test_disk_full_mid_run_the_programme_airs_and_its_row_is_written_when_space_
     # Health says so at once (its minute has not come), in one line; so does `status`.
     fault_at = next(r.created for r in caplog.records if "FAULT" in r.getMessage())
     failing = wait_for(lambda: [r for r in caplog.records if r.getMessage().startswith("health: asrun ok -> failing")],
-                       timeout=5)
-    assert len(failing) == 1 and failing[0].created - fault_at < 2.0
+                       timeout=10)
+    assert len(failing) == 1 and failing[0].created - fault_at < 5.0          # not at the next minute run
     # Space comes back (the aired programme's render is deleted; the operator clears the disk).
     small_disk.free()
     wait_for(lambda: station.asrun.fault is None, timeout=5)
