@@ -84,7 +84,11 @@ class _Texts:
             path = Path(cached.path)
             return ((lambda: WavSource(path)), cached.engine, wav.seconds(path),
                     i18n.tr("onair.part_cached", engine=cached.engine))
-        spoken = self.normalize(text).encode("utf-8")
+        try:
+            spoken = self.normalize(text).encode("utf-8")
+        except Exception as exc:  # the words still reach the loudspeakers, read as written
+            log.warning("text %r cannot be normalized (%s): the offline voice reads it as written", text[:60], exc)
+            spoken = text.encode("utf-8")
         return ((lambda: PipeSource(self.espeak.command(None), wav=True, stdin=spoken)), OFFLINE_ENGINE, 0.0,
                 i18n.tr("onair.part_espeak"))
 
