@@ -6,13 +6,18 @@ priorities and cut-ins. In: the entry's bulletins, the schedule, why the render 
 `RenderResult` without a file whose `parts` opens the programme afresh for each try on air.
 
 Each reading of each bulletin, in the order the programme stage lays them out (pauses and the
-"Xin nhắc lại" bridge between readings; no jingles, no loudness pass):
+"Xin nhắc lại" bridge between readings; no jingles):
 - a recording (`audio:`): decoded by ffmpeg straight into the air;
 - a text whose speech is in the speech cache (the state folder's, read even on a full or
   read-only disk, or the one in memory): that speech, in the voice that spoke it (Google's,
   when it did);
-- any other text: eSpeak NG speaking it to its stdout, piped into the air.
-Nothing here writes a file, so it works with the disk and /dev/shm both full.
+- any other text: eSpeak NG speaking it to its stdout, piped into the air, as it speaks.
+Recordings and cached speech go through ffmpeg's live levelling (the relay's: horn voicing,
+one-pass `loudnorm` to the station's loudness, a limiter), since a phone recording may be 30 dB
+off; when that ffmpeg gives no sound (ffmpeg or its filters may be what failed) the file airs
+as it is (a recording decoded plainly, cached speech read in Python). eSpeak NG's own level is
+steady and airs as it is. Nothing here writes a file, so it works with the disk and /dev/shm
+both full.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from pathlib import Path
 
 from broadcaster import i18n, wav
 from broadcaster.constants import OFFLINE_ENGINE, TRAILING_SILENCE
-from broadcaster.errors import OnAirError
+from broadcaster.errors import OnAirError, OutputError
 from broadcaster.onair.render import RenderResult
 from broadcaster.output.pipe import PipeSource
-from broadcaster.output.source import Chain, Part, Source, WavSource
+from broadcaster.output.relay import filter_chain
+from broadcaster.output.source import Chain, Part, Primed, Source, WavSource
 from broadcaster.programme.builder import RECORDING_ENGINE
 from broadcaster.schedule.model import Bulletin, Schedule
 from broadcaster.speech.espeak import EspeakEngine
@@ -37,9 +43,8 @@ RATE = 48_000           # the air's rate: the switch and its followers run at it
 
 i18n.register({
     "onair.aired_from_parts": (
-        "không dựng được chương trình ({reason}); phát thẳng từng phần, không nhạc hiệu, không chuẩn âm lượng: {parts}",
-        "the programme could not be rendered ({reason}); its parts aired straight, without jingles or "
-        "loudness levelling: {parts}"),
+        "không dựng được chương trình ({reason}); phát thẳng từng phần, không nhạc hiệu: {parts}",
+        "the programme could not be rendered ({reason}); its parts aired straight, without jingles: {parts}"),
     "onair.part_recording": ("bản ghi", "recording"),
     "onair.part_cached": ("giọng {engine} đã lưu", "cached {engine} speech"),
     "onair.part_espeak": ("giọng ngoại tuyến đọc trực tiếp", "offline voice read live"),
@@ -53,6 +58,31 @@ def decode_command(path: Path, rate: int = RATE) -> list[str]:
             "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
 
 
+def levelled_command(path: Path, loudness: float, voicing: str, rate: int = RATE) -> list[str]:
+    """ffmpeg: a file -> voiced and levelled live to `loudness` LUFS, float32 mono at `rate` on stdout."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path), "-vn",
+            "-af", filter_chain(loudness, voicing, rate), "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
+
+
+def _levelled(path: Path, schedule: Schedule, as_it_is: Callable[[], Source]) -> Callable[[], Source]:
+    """A part that airs `path` levelled by ffmpeg, or `as_it_is` when that gives no sound."""
+    station = schedule.station
+
+    def opened() -> Source:
+        try:
+            levelled = PipeSource(levelled_command(path, station.loudness, station.voicing), rate=RATE)
+            first = levelled.read(RATE // 10)
+        except OutputError as exc:
+            log.warning("%s cannot be levelled (%s): it airs as it is", path, exc)
+        else:
+            if len(first):
+                return Primed(levelled, first)
+            levelled.close()
+            log.warning("%s cannot be levelled by ffmpeg: it airs as it is", path)
+        return as_it_is()
+    return opened
+
+
 class _Texts:
     """Finds a text's cached speech and speaks the rest live; built once per programme."""
 
@@ -60,6 +90,7 @@ class _Texts:
         from broadcaster.speech.speaker import make_normalizer, speaker_for
         from broadcaster.text import Normalizer
 
+        self.schedule = schedule
         self.espeak = EspeakEngine.from_settings(schedule.station.speech)
         self.speaker = None
         try:
@@ -82,7 +113,7 @@ class _Texts:
                 log.warning("cached speech of %r cannot be read: %s", text[:60], exc)
         if cached is not None:
             path = Path(cached.path)
-            return ((lambda: WavSource(path)), cached.engine, wav.seconds(path),
+            return (_levelled(path, self.schedule, lambda: WavSource(path)), cached.engine, wav.seconds(path),
                     i18n.tr("onair.part_cached", engine=cached.engine))
         try:
             spoken = self.normalize(text).encode("utf-8")
@@ -113,7 +144,7 @@ def aired_from_parts(bulletins: Sequence[Bulletin], schedule: Schedule, reason: 
             parts.append(settings.pause_between_bulletins)
         if bulletin.audio is not None:
             path = Path(bulletin.audio)
-            reading: Part = (lambda path=path: PipeSource(decode_command(path), rate=RATE))
+            reading: Part = _levelled(path, schedule, lambda path=path: PipeSource(decode_command(path), rate=RATE))
             engine, length, kind = RECORDING_ENGINE, wav.seconds(path), i18n.tr("onair.part_recording")
         elif bulletin.text:
             reading, engine, length, kind = texts.part(bulletin.text)

@@ -193,6 +193,25 @@ class Resampler:
         return out
 
 
+class Primed(Source):
+    """A source whose first block was already read (to see that it sounds at all), given back first."""
+
+    def __init__(self, source: Source, first: np.ndarray) -> None:
+        self.source = source
+        self.rate = source.rate
+        self.program_frames = getattr(source, "program_frames", None)
+        self._first = first
+
+    def read(self, frames: int) -> np.ndarray:
+        if len(self._first):
+            block, self._first = self._first[:frames], self._first[frames:]
+            return block
+        return self.source.read(frames)
+
+    def close(self) -> None:
+        self.source.close()
+
+
 Part = Callable[[], Source] | float
 """A part of a `Chain`: a source to open when the air reaches it, or seconds of silence."""
 

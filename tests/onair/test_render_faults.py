@@ -83,9 +83,9 @@ def test_a_render_memory_cannot_hold_fails_at_once_without_retries(folder, small
 
 def test_with_disk_and_memory_full_recordings_and_texts_air_straight_from_their_parts(
         folder, run_station, small_disk, tmp_path):
-    clip = folder.folder / "ghi-am.mp3"                  # a recorded bulletin: 1.5 s at 440 Hz, MP3
+    clip = folder.folder / "ghi-am.mp3"                  # a recorded bulletin: 1.5 s at 440 Hz, MP3, 30 dB too quiet
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5",
-                    "-ac", "1", "-codec:a", "libmp3lame", str(clip)], check=True)
+                    "-af", "volume=-30dB", "-ac", "1", "-codec:a", "libmp3lame", str(clip)], check=True)
     folder.state = small_disk.path
     folder.write({"ghi": {"audio": clip.name}, "doc": {"text": "Mời bà con họp lúc 7h00.", "repeat": 2}},
                  [{"name": "Ghi am", "at": clock_in(5), "play": ["ghi"]},
@@ -101,6 +101,7 @@ def test_with_disk_and_memory_full_recordings_and_texts_air_straight_from_their_
     assert all(abs((r.started - r.scheduled).total_seconds()) < 1.0 for r in rows)
     recording, spoken = folder.aired_files()
     assert dominant_hertz(recording, start=0.5) == 440 and 1.4 < wav_seconds(recording) < 2.0
+    assert loudness(recording) > 0.05                     # levelled live by ffmpeg (as recorded: 0.003)
     # Read twice with "Xin nhắc lại" between, all by eSpeak NG through its stdout: seconds of speech.
     assert wav_seconds(spoken) > 4.0 and loudness(spoken) > 0.02
     assert not [p for p in small_disk.path.rglob("*") if p.is_file() and p.name != ".filler"
@@ -158,3 +159,19 @@ def test_a_render_that_hangs_does_not_hold_the_air_it_airs_from_its_parts(folder
     assert row.engine == "espeak-ng" and "still not rendered 1 s after its time" in row.error
     assert (row.started - row.scheduled).total_seconds() < 3.0       # 1 s of waiting, then the parts
     assert wav_seconds(folder.aired_files()[0]) > 0.8
+
+
+def test_a_file_ffmpeg_cannot_level_airs_as_it_is(folder, monkeypatch):
+    from broadcaster.onair import direct
+    from broadcaster.output.source import WavSource
+
+    folder.write({"a": {"text": "x"}}, [{"name": "Sang", "at": "06:00", "play": ["a"]}])
+    clip = folder.folder / "clip.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5",
+                    "-ac", "1", "-ar", "48000", str(clip)], check=True)
+    monkeypatch.setattr(direct, "filter_chain", lambda *args: "no_such_filter")   # ffmpeg's filters fail for real
+    source = direct._levelled(clip, folder.load(), lambda: WavSource(clip))()
+    try:
+        assert isinstance(source, WavSource) and source.program_frames == 24_000
+    finally:
+        source.close()
