@@ -349,6 +349,8 @@ def _station_value(key: str, value: Any) -> Any:
         return _flow([DoubleQuotedScalarString(str(v).strip()) for v in _items(value)])
     if isinstance(value, list):
         return _flow(value)
+    if isinstance(value, str) and "\n" in value.strip():       # a multi-line notice: a `|` block
+        return LiteralScalarString(value.strip("\n") + "\n")
     return value
 
 

@@ -129,6 +129,15 @@ def test_each_role_on_the_user_and_settings_operations(clients, server):
         assert clients[role].get(f"/admin/users/{USERS[role]}").status_code == 200      # own tokens
         assert "/settings" not in clients[role].get("/admin").text
     assert clients["quan-tri"].get("/settings").status_code == 200
+    # every new form needs the session's CSRF token, even the admin's
+    admin.headers.pop("X-CSRF-Token")
+    for path, form in (("/settings", {"name": "X"}), ("/admin/users", {"name": "x", "role": "xem", "password": "12345678"}),
+                       ("/admin/users/chi", {"action": "delete"}), ("/admin/token", {"name": "chi"}),
+                       ("/campaigns/save", {"create": "1", "id": "x"}), ("/campaigns/delete", {"id": "x"}),
+                       ("/slots/save", {"create": "1", "name": "x"})):
+        assert admin.post(path, data=form).status_code == 403, path
+        assert admin.post(path, data={**form, "csrf": "sai"}).status_code == 403, path
+    assert "chi" in [u["name"] for u in admin.get("/api/users").json()]              # nothing was done
 
 
 def test_the_last_admin_stays_and_every_change_is_audited(clients, station):
@@ -289,6 +298,11 @@ def test_station_settings_round_trip_validate_and_refuse_a_hand_edit(clients, st
     assert stale_page.status_code == 409 and 'name="name" id="f-name" value="Đài xã Tân Lập"' in stale_page.text
     versions = admin.get("/api/versions").json()
     assert versions[0]["who"] == "an" and versions[0]["what"] == "sửa cài đặt đài (loudness)"
+    # a notice typed on two lines in the textarea is written as a block, as a person would
+    version = re.search(r'name="version" value="([^"]+)"', admin.get("/settings").text).group(1)
+    notice = {**form, "loudness": "-13", "version": version, "relay_notice": "Xin chờ.\r\nĐang nối lại."}
+    assert admin.post("/settings", data=notice).status_code == 303
+    assert "  relay_notice: |\n    Xin chờ.\n    Đang nối lại.\n" in station.path.read_text(encoding="utf-8")
     assert ("an", "127.0.0.1", "station.edit", "station", "refused 409") in audit(admin)
     assert ("an", "127.0.0.1", "station.edit", "station", "ok") in audit(admin)
 
