@@ -118,7 +118,7 @@ def _exit_with(parent: int) -> None:
 
 @cli.group("user")
 def user_group() -> None:
-    """Desk accounts: add, list, change a password, make an API token."""
+    """Desk accounts: add, list, change a password or a role, delete, make an API token."""
 
 
 def _accounts(schedule_path: Path):
@@ -168,11 +168,37 @@ def user_list(schedule_path: Path) -> int:
 @schedule_option
 def user_passwd(name: str, schedule_path: Path) -> int:
     """Set a user's password (from stdin, or asked twice); their open sessions end."""
+    password = _read_password(True)
+    return _console_change(schedule_path, "user.passwd", name, lambda a: a.set_password(name, password),
+                           i18n.tr("desk.cli.password_set", name=name))
+
+
+def _console_change(schedule_path: Path, action: str, name: str, do, done: str, detail: str = "") -> int:
+    """One account change from the console: done, audited as the console's, said."""
     accounts = _accounts(schedule_path)
-    accounts.set_password(name, _read_password(True))
-    accounts.audit("console", "local", "user.passwd", name, "ok")
-    click.echo(i18n.tr("desk.cli.password_set", name=name))
+    do(accounts)
+    accounts.audit("console", "local", action, name, "ok", detail)
+    click.echo(done)
     return 0
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@schedule_option
+def user_role(name: str, role: str, schedule_path: Path) -> int:
+    """Change a user's role (the last admin cannot be demoted)."""
+    return _console_change(schedule_path, "user.role", name, lambda a: a.set_role(name, role),
+                           i18n.tr("desk.cli.role_set", name=name, role=role), role)
+
+
+@user_group.command("delete")
+@click.argument("name")
+@schedule_option
+def user_delete(name: str, schedule_path: Path) -> int:
+    """Delete a user with their sessions and API tokens (never the last admin)."""
+    return _console_change(schedule_path, "user.delete", name, lambda a: a.delete(name),
+                           i18n.tr("desk.cli.user_deleted", name=name))
 
 
 @user_group.command("token")

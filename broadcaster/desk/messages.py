@@ -82,6 +82,8 @@ i18n.register({
     "desk.cli.password": ("Mật khẩu", "Password"),
     "desk.cli.user_added": ("Đã tạo người dùng {name} ({role}).", "User {name} ({role}) created."),
     "desk.cli.password_set": ("Đã đổi mật khẩu của {name}.", "Password of {name} changed."),
+    "desk.cli.role_set": ("Vai trò của {name} giờ là {role}.", "{name}'s role is now {role}."),
+    "desk.cli.user_deleted": ("Đã xóa người dùng {name}.", "User {name} deleted."),
     "desk.cli.token": ("Mã API mới của {name} (chỉ hiện một lần):", "New API token for {name} (shown once):"),
     "desk.cli.no_users": ("Chưa có người dùng nào.", "No users yet."),
     "desk.cli.col.name": ("Tên", "Name"),

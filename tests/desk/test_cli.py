@@ -38,6 +38,25 @@ def test_user_add_list_passwd_token(station, monkeypatch, capsys):
     accounts.close()
 
 
+
+def test_user_role_and_delete_keep_the_last_admin(station, monkeypatch, capsys):
+    schedule = ["--schedule", str(station.path)]
+    run(["user", "add", "an", "--role", "quan-tri", *schedule], monkeypatch, "mat-khau-dai\n")
+    run(["user", "add", "binh", "--role", "xem", *schedule], monkeypatch, "mat-khau-dai\n")
+    capsys.readouterr()
+    assert run(["user", "role", "an", "xem", *schedule], monkeypatch) == 1
+    assert "cuối cùng" in capsys.readouterr().err
+    assert run(["user", "delete", "an", *schedule], monkeypatch) == 1
+    assert run(["user", "role", "binh", "quan-tri", *schedule], monkeypatch) == 0
+    assert run(["user", "delete", "an", *schedule], monkeypatch) == 0
+    assert "an" in capsys.readouterr().out
+    accounts = Accounts(station.state)
+    assert [(u["name"], u["role"]) for u in accounts.users()] == [("binh", "quan-tri")]
+    assert [(a["user"], a["action"], a["target"]) for a in accounts.audit_trail()][:2] == [
+        ("console", "user.delete", "an"), ("console", "user.role", "binh")]
+    accounts.close()
+
+
 def test_first_admin_hint_names_the_exact_command(station):
     from broadcaster.cli.desk import first_admin_hint
 
