@@ -498,3 +498,14 @@ def test_the_new_pages_in_english(tmp_path):
         assert refused.json()["problems"][0]["message"].startswith("'loudness' must be")
         assert "last administrator" in admin.delete("/api/users/an").json()["error"]
         admin.close()
+
+
+def test_a_hostile_slot_name_never_becomes_script(clients):
+    """A slot's name may hold quotes: the delete button's question is an escaped attribute."""
+    name = "x');alert(1);('\" onmouseover=\"alert(2)"
+    editor = clients["bien-tap"]
+    assert editor.post("/api/slots", json={"name": name, "at": "21:00", "play": ["tin-le"]}).status_code == 201
+    page = editor.get("/slots/edit", params={"name": name}).text
+    assert "onsubmit" not in page and "alert(1)" in page
+    assert 'data-confirm="Xóa x&#39;);alert(1);(&#39;&#34; onmouseover=&#34;alert(2)?"' in page
+

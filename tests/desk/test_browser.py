@@ -201,7 +201,8 @@ def test_admin_pages_and_drag_and_drop_on_a_phone(station, desk_only, browser):
     context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.on("dialog", lambda dialog: dialog.accept())          # the confirm() before revoke and delete
+    asked = []                                                  # the confirm() before revoke and delete
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.goto(desk_only + "/login")
     page.fill("input[name=name]", "an")
     page.fill("input[name=password]", "mat-khau-dai")
@@ -298,6 +299,7 @@ def test_admin_pages_and_drag_and_drop_on_a_phone(station, desk_only, browser):
     shoot(page, "09-nguoi-dung")
     page.click("#delete-form button")
     page.wait_for_selector("text=Đã xóa người dùng dung")
+    assert asked == ["Thu hồi #1?", "Xóa người dùng dung?"]
     assert "dung" not in page.inner_text("#users")
     # the last admin cannot demote themself: refused beside the role field
     page.goto(desk_only + "/admin/users/an")

@@ -2,6 +2,13 @@
 // a pen or a finger (pointer events; the grip has touch-action: none so a drag does not scroll
 // the page). The up/down buttons stay as the keyboard and screen-reader way. Without JavaScript
 // the form takes a comma-separated list instead (<noscript>).
+// A form with data-confirm asks first. The question is an escaped attribute, never inline script:
+// a slot's name may hold quotes, and text spliced into onsubmit="confirm('...')" would run.
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("#play-list button, #play-add-button");
   if (!button) return;
