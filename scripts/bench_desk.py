@@ -81,7 +81,9 @@ def build(folder: Path) -> Path:
                     + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=4096), encoding="utf-8")
     state.mkdir()
     AsRunLog(log_path(state)).close()              # the real schema
-    start = datetime(2029, 1, 1, 6, tzinfo=TZ)
+    # The log holds the past: 100,000 rows a quarter hour apart end now (about 2.9 years). Rows
+    # dated in the future would be read by the daemon's planner on every plan (what already aired).
+    start = datetime.now(TZ).replace(second=0, microsecond=0) - timedelta(minutes=15 * 100_000)
     rows = []
     for n in range(100_000):
         when = start + timedelta(minutes=15 * n)
@@ -169,7 +171,9 @@ def main() -> int:
         while "next broadcast" not in daemon_log.read_text(errors="replace") \
                 and "nothing is scheduled" not in daemon_log.read_text(errors="replace"):
             time.sleep(0.2)
-        month = "from=2029-03-01&to=2029-03-31"
+        first = (datetime.now(TZ).date().replace(day=1) - timedelta(days=45)).replace(day=1)   # a whole past month
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        month = f"from={first.isoformat()}&to={last.isoformat()}"
         calls = [
             ("baseline GET /healthz", "GET", "/healthz", None),
             ("page /", "GET", "/", None), ("page /live", "GET", "/live", None),
