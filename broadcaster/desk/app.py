@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def create_app(schedule_path: Path, state_dir: Path, *, accounts: Accounts | Non
 
     accounts = accounts or Accounts(state_dir)
     desk = Desk(schedule_path, state_dir, accounts, upload_limit=upload_limit)
+    threading.Thread(target=desk.prepare, name="desk-prepare", daemon=True).start()
     app = FastAPI(title="broadcaster desk", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.desk = desk
     app.state.secret = _secret(state_dir)

@@ -123,7 +123,16 @@ class Desk:
         version = self.store.version(document, raw)
         with self._lock:
             self._doc_cache = (files, key, document, version)
+        threading.Thread(target=self.store.warm, name="desk-warm", daemon=True).start()
         return document, version
+
+    def prepare(self) -> None:
+        """Read the files before the first request asks (and the round-trip document the first save
+        edits, see `ScheduleStore.warm`); run in the background at start."""
+        try:
+            self.document()
+        except (DeskError, OSError):
+            pass                        # the first request says what is wrong
 
     def schedule(self) -> tuple[Schedule | None, list]:
         """The schedule as the loader reads it (None while the file has errors) and its problems."""

@@ -441,6 +441,27 @@ class ScheduleStore:
         kept, self._kept = self._kept, None
         if kept is not None and kept[0] == _stat(self.path):
             return kept[1], kept[2], kept[3]
+        return self._read()
+
+    def warm(self) -> None:
+        """Read the round-trip document ahead of the next save, which then takes it (`load`).
+
+        The desk calls this in the background at start and when it sees the file changed: without
+        it the first save after a start or a hand edit pays ruamel's second. Skipped while a save
+        runs (that save keeps what it writes).
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            stat = _stat(self.path)
+            if self._kept is None or self._kept[0] != stat:
+                self._kept = (stat, *self._read())
+        except (OSError, DeskError):
+            pass                        # the save will say what is wrong with the file
+        finally:
+            self._lock.release()
+
+    def _read(self) -> tuple[YAML, Any, bytes]:
         raw = self.schedule_bytes()
         source = raw.decode("utf-8-sig")
         yaml = _yaml(source)

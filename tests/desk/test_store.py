@@ -201,3 +201,15 @@ def test_an_edit_spliced_in_is_byte_for_byte_the_whole_dump(station, store, sect
         document[section][key][field] = _slot_value(field, value) if section == "slots" else value
     spliced = _splice(yaml, document, raw.decode(), (section, key), before)
     assert spliced is not None and spliced == _dump(yaml, document)
+
+
+def test_a_document_read_ahead_never_hides_a_hand_edit_made_after_it(station, store):
+    """The desk reads the round-trip document ahead of the next save (`warm`); a hand edit made
+    after that is what the save edits, comment and all, never the copy read before it."""
+    store.warm()
+    hand = station.path.read_text(encoding="utf-8").replace("  tin-le:", "  # thêm tay\n  tin-le:")
+    station.path.write_text(hand, encoding="utf-8")
+    store.save_slot("Bản tin sáng", {"name": "Bản tin sáng", "at": "06:30", "days": ["t2", "t3", "t4", "t5", "t6"],
+                                     "play": ["tin-sang", "tin-file"]}, who="binh", expected=store.version(),
+                    create=False)
+    assert changed_lines(hand.encode(), station.path.read_bytes()) == ['-    at: "06:00"', '+    at: "06:30"']
