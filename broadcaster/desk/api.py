@@ -69,13 +69,15 @@ def _collection(plural: str, kind: str, key: str, *, search: bool = False) -> No
         """Needs `If-Match`."""
         return _saved(getattr(desk_of(request), f"delete_{kind}")(who.actor, item, _expected(request)))
 
-    for path, endpoint, method, status in ((f"/{plural}", searching if search else listing, "GET", 200),
-                                           (f"/{plural}", create, "POST", 201),
-                                           (f"/{plural}/{{item}}", read, "GET", 200),
-                                           (f"/{plural}/{{item}}", replace, "PUT", 200),
-                                           (f"/{plural}/{{item}}", remove, "DELETE", 200)):
+    for path, endpoint, method, status, summary in (
+            (f"/{plural}", searching if search else listing, "GET", 200,
+             f"List {plural}" + (" (`q` searches)" if search else "")),
+            (f"/{plural}", create, "POST", 201, f"Create a {kind}"),
+            (f"/{plural}/{{item}}", read, "GET", 200, f"Read a {kind}"),
+            (f"/{plural}/{{item}}", replace, "PUT", 200, f"Replace a {kind}"),
+            (f"/{plural}/{{item}}", remove, "DELETE", 200, f"Delete a {kind}")):
         router.add_api_route(path, endpoint, methods=[method], status_code=status,
-                             name=f"{endpoint.__name__}_{kind}", summary=f"{endpoint.__name__} {kind}")
+                             name=f"{endpoint.__name__}_{kind}", summary=summary)
 
 
 _collection("bulletins", "bulletin", "id", search=True)
