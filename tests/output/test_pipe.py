@@ -80,6 +80,18 @@ def test_a_program_that_cannot_give_sound_is_an_output_error(command, message):
         i18n.set_language(None)
 
 
+def test_a_program_writing_much_to_stderr_still_gives_its_sound():
+    import sys
+
+    # 1 MB of complaints, far more than a pipe holds, before the sound: like ffmpeg on a damaged MP3.
+    script = "import sys; sys.stderr.write('bad frame\\n' * 100000); sys.stderr.flush(); sys.stdout.buffer.write(b'\\0' * 19200)"
+    source = PipeSource([sys.executable, "-c", script], rate=48_000)
+    try:
+        assert len(drain(source)) == 4800
+    finally:
+        source.close()
+
+
 def test_close_stops_a_program_still_speaking():
     source = PipeSource(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440",
                          "-ac", "1", "-f", "f32le", "pipe:1"], rate=48_000)      # endless
