@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from broadcaster import i18n
-from broadcaster.asrun.check import inspect, integrity, move_aside
+from broadcaster.asrun.check import SIDE_FILES, inspect, integrity, move_aside
 from broadcaster.asrun.journal import Journal, default_folders
 from broadcaster.asrun.salvage import salvage
 from broadcaster.errors import AsRunError
@@ -382,6 +382,7 @@ class AsRunLog:
         reason = inspect(self.path)
         if reason is not None and not self._replace(reason):
             return False
+        created = not self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._connect()
@@ -392,6 +393,8 @@ class AsRunLog:
                     return False
                 db = self._connect()
         except (OSError, sqlite3.Error) as exc:
+            if created:
+                _remove_if_empty(self.path)
             self._failed(i18n.tr("asrun.open_failed", path=self.path, detail=exc))
             self._open_reader()
             return False
@@ -1011,6 +1014,21 @@ def _way(fields: dict) -> str | None:
     if fields.get("error"):
         return i18n.tr("asrun.way", at=at, status=status, detail=fields["error"])
     return i18n.tr("asrun.way_bare", at=at, status=status)
+
+
+def _remove_if_empty(path: Path) -> None:
+    """Remove the empty log (and side files) this open just created on a disk that then refused it.
+
+    A full disk still has inodes: SQLite creates a 0-byte file and fails at its first page. Left
+    there, the next open would find an "empty (0 bytes)" log, call it damaged and move it aside,
+    once per retry for as long as the disk stays full.
+    """
+    for name in (path.name, *(path.name + suffix for suffix in SIDE_FILES)):
+        try:
+            if (path.parent / name).stat().st_size == 0:
+                (path.parent / name).unlink()
+        except OSError:
+            pass
 
 
 def log_path(state_dir: Path) -> Path:

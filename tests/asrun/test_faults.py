@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -146,6 +147,29 @@ def test_disk_full_keeps_rows_in_memory_and_journal_then_writes_them(small_disk,
     assert [(r.key, r.status, r.ended.minute if r.ended else None) for r in rows] == [
         ("Sáng@0", Status.PLAYED, 4), ("Sáng@1", Status.PLAYED, 3), ("Chiều@1", Status.MISSED, None)]
     assert all(r.id > 0 for r in rows)
+
+
+def test_a_log_first_opened_on_a_full_disk_is_not_called_damaged_at_each_retry(small_disk, tmp_path, caplog):
+    """SQLite creates a 0-byte file before it fails on a full disk; the retries must not take
+    that empty file for a truncated log and move it aside again and again."""
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    small_disk.fill()
+    path = log_path(small_disk.path)
+    asrun = AsRunLog(path, journal_folders=[spare], retry_every=0.05)
+    try:
+        aired(asrun, "Sáng@0")
+        assert asrun.fault is not None
+        time.sleep(1.0)                                # about 20 retries against the full disk
+        assert not [p.name for p in small_disk.path.iterdir() if ".damaged-" in p.name]
+        assert asrun.replaced is None
+        assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
+        small_disk.free()
+        wait_for(lambda: asrun.fault is None, timeout=5)
+    finally:
+        asrun.close()
+    with AsRunLog(path) as reopened:
+        assert [(r.key, r.status) for r in reopened.history()] == [("Sáng@0", Status.PLAYED)]
 
 
 def test_read_only_state_folder_starts_and_the_journal_brings_the_rows_back(small_disk, tmp_path, caplog):
