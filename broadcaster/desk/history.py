@@ -41,7 +41,7 @@ COLUMNS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "s
 _SCHEMA_1 = {"attempts": "CASE WHEN started IS NULL THEN 0 ELSE 1 END", "note": "NULL"}
 STATUSES = ("played", "late", "missed", "failed", "interrupted", "partial", "playing")
 _ISO_LENGTH = len("2026-01-01T06:00:00.000+07:00")
-_BUCKET = 900                  # seconds: every time-zone transition falls on a quarter hour (UTC)
+_BUCKET = 900                  # seconds: every change of time falls on a quarter hour (UTC)
 _SEPARATOR = "\n"              # how the log joins a row's bulletin ids
 
 
@@ -82,13 +82,19 @@ class Query:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _offset(self, utc: float) -> str:
-        """The station's UTC offset at that instant as ISO writes it ("+07:00"), per quarter hour."""
-        bucket = int(utc // _BUCKET)
-        offset = self._offsets.get(bucket)
+        """The station's UTC offset at that instant as ISO writes it ("+07:00"): one look per day
+        when the offset is the same at both ends of it, else per quarter hour (a change of time)."""
+        day = int(utc // 86400)
+        offset = self._offsets.get(day)
         if offset is None:
-            moment = datetime.fromtimestamp(bucket * _BUCKET, timezone.utc).astimezone(self.zone)
-            offset = self._offsets[bucket] = moment.isoformat()[-6:]
-        return offset
+            first, last = self._offset_at(day * 86400), self._offset_at(day * 86400 + 86400 - _BUCKET)
+            offset = self._offsets[day] = first if first == last else ""
+        if offset:
+            return offset
+        return self._offset_at(int(utc // _BUCKET) * _BUCKET)
+
+    def _offset_at(self, utc: float) -> str:
+        return datetime.fromtimestamp(utc, timezone.utc).astimezone(self.zone).isoformat()[-6:]
 
     def local(self, value: str | None, offset: str) -> str | None:
         if value is None or (len(value) == _ISO_LENGTH and value.endswith(offset)):
