@@ -119,7 +119,10 @@ class IcecastServer:
 
     def mounts(self) -> dict[str, dict]:
         """Mount path -> its status entry (listeners, ...), for the sources connected now."""
-        sources = self.status().get("icestats", {}).get("source") or []
+        status = self.status()
+        # Seen while icecast2 came back up after a restart: a reply that is not the usual mapping.
+        stats = status.get("icestats") if isinstance(status, dict) else None
+        sources = (stats.get("source") if isinstance(stats, dict) else None) or []
         if isinstance(sources, dict):
             sources = [sources]
         return {"/" + s["listenurl"].split("/", 3)[3]: s for s in sources if "listenurl" in s}
