@@ -59,6 +59,7 @@ def test_realtime_waits_for_start_and_paces(tmp_path, make_wav):
     np.testing.assert_array_equal(read_wav(tmp_path / "paced.wav")[0][:, 0], samples)
 
 
+@pytest.mark.serial
 def test_stop_cuts_and_fades(tmp_path, make_wav):
     path, samples = make_wav(3.0)
     output = FileOutput(tmp_path)
