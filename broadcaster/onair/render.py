@@ -8,7 +8,8 @@ last try speaks with the offline engine only (eSpeak NG).
 Rendering runs in separate processes (`RenderWorker`), not threads: pydub/ffmpeg work in the
 daemon's own process raised APScheduler's start jitter from ~1 ms to 15-40 ms (measured).
 Two workers: one works through the pre-render backlog, the other only takes urgent jobs
-(emergencies, desk replays, catch-up after a restart) so they never queue behind it.
+(emergencies, desk replays, catch-up after a restart) so they never queue behind it; the
+urgent one is started (and its imports done) with the daemon, not at the first emergency.
 
 The renderer is any picklable callable `render(job, out_path) -> RenderResult`; the daemon uses
 `programme_renderer` (ProgrammeBuilder + speaker_for), tests pass a fast tone renderer.
@@ -141,6 +142,9 @@ def _worker_main(conn, log_level: int) -> None:
         if message is None:
             return
         renderer, job, out = message
+        if job is None:                 # warm-up: unpickling the renderer imported what it needs
+            conn.send(("ok", None))
+            continue
         try:
             result = renderer(job, out)
         except Exception as exc:  # every failure goes back to the daemon as text; the worker lives on
@@ -173,7 +177,19 @@ class RenderWorker:
         self._process, self._conn = process, parent
         log.debug("render worker %s started (pid %s)", self.name, process.pid)
 
-    def render(self, job: RenderJob, out: Path) -> RenderResult:
+    def warm(self) -> None:
+        """Start the process and import the renderer's modules now, so the first job does not wait.
+
+        A cold worker (spawn + imports) took about a second, more on a loaded machine: an
+        emergency raised during a short programme then aired after it instead of cutting in.
+        """
+        try:
+            self.render(None, None)
+        except OnAirError as exc:
+            if not self._closed:
+                log.warning("render worker %s could not start ahead: %s", self.name, exc)
+
+    def render(self, job: RenderJob | None, out: Path | None) -> RenderResult | None:
         """Blocking: render `job` into `out` in the worker process; raises OnAirError on failure."""
         with self._lock:
             if self._closed:
@@ -483,6 +499,8 @@ class Prerenderer:
 
     def _loop(self, urgent: bool) -> None:
         worker = self._workers[urgent]
+        if urgent:
+            worker.warm()           # an emergency must not wait for a process to start
         while True:
             task = self._next(urgent)
             if task is None:

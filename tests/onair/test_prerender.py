@@ -18,7 +18,7 @@ def test_a_worker_that_cannot_start_fails_the_try_not_the_thread(folder, monkeyp
 
     def flaky_ensure(worker):
         calls.append(worker.name)
-        if len(calls) == 1:
+        if worker.name == "ahead" and calls.count("ahead") == 1:   # the urgent worker starts ahead too
             raise BlockingIOError(11, "Resource temporarily unavailable")   # fork failed: EAGAIN
         return ensure(worker)
 
@@ -29,7 +29,7 @@ def test_a_worker_that_cannot_start_fails_the_try_not_the_thread(folder, monkeyp
         job = RenderJob("Sang@x", "Sang", (schedule.bulletins["a"],), schedule)
         future = prerenderer.request(job, deadline=datetime.now(TZ) + timedelta(minutes=5))
         result = future.result(timeout=30)
-        assert result.duration > 0.4 and calls[0] == "ahead" and len(calls) >= 2
+        assert result.duration > 0.4 and calls.count("ahead") >= 2
         assert {t.name for t in threading.enumerate()} >= {"prerender-ahead", "prerender-urgent"}
     finally:
         prerenderer.close()
