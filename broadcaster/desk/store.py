@@ -186,6 +186,8 @@ def _splice(yaml: YAML, document: Any, source: str, focus: tuple, before: Any) -
     head, piece = _dump(yaml, alone).split("\n", 1)     # the section's own line, the item's lines
     first, end = found
     region = "".join(text[first:end])
+    if _anchored(region):
+        return None
     try:
         cut = read_plain(f"{head}\n{region}".encode("utf-8"))
         put = read_plain(f"{head}\n{piece}".encode("utf-8"))
@@ -232,6 +234,18 @@ def _item_lines(text: list[str], section: str) -> list[tuple[int, int]] | None:
         return None
     # Comment and blank lines just before the next top-level key belong to the last item (ruamel).
     return [(first, following) for first, following in zip(starts, starts[1:] + [end])]
+
+
+def _anchored(region: str) -> bool:
+    """Whether the item's lines define an anchor (`&name`): other items may alias it, and the item
+    dumped alone writes the anchor only where ruamel sees it used twice, so the aliases would be
+    left undefined. (An alias in the item fails to read alone and stops the splice already.)"""
+    if "&" not in region:
+        return False
+    try:
+        return any(getattr(event, "anchor", None) for event in yaml_c.parse(region, Loader=yaml_c.CSafeLoader))
+    except yaml_c.YAMLError:
+        return True
 
 
 def _asides(lines: list[str]) -> tuple[int, int]:

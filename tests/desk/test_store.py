@@ -213,3 +213,19 @@ def test_a_document_read_ahead_never_hides_a_hand_edit_made_after_it(station, st
                                      "play": ["tin-sang", "tin-file"]}, who="binh", expected=store.version(),
                     create=False)
     assert changed_lines(hand.encode(), station.path.read_bytes()) == ['-    at: "06:00"', '+    at: "06:30"']
+
+
+def test_an_item_holding_an_anchor_others_alias_is_saved_whole(station, store):
+    """A slot whose `days` is an anchor another slot aliases: dumped alone it would lose the anchor
+    and leave the alias undefined (the save refused with a YAML error); the whole file is dumped."""
+    text = station.path.read_text(encoding="utf-8")
+    text = text.replace("days: [t2, t3, t4, t5, t6]", "days: &weekdays [t2, t3, t4, t5, t6]")
+    text = text.replace("days: [cn]", "days: *weekdays")
+    station.path.write_text(text, encoding="utf-8")
+    store.save_slot("Bản tin sáng", {"name": "Bản tin sáng", "at": "06:30", "days": ["t2", "t3", "t4", "t5", "t6"],
+                                     "play": ["tin-sang", "tin-file"]},
+                    who="binh", expected=store.version(), create=False)
+    after = station.path.read_bytes()
+    assert changed_lines(text.encode(), after) == ['-    at: "06:00"', '+    at: "06:30"']
+    schedule = load_schedule(station.path)
+    assert schedule.slot("Bản tin tối").days == schedule.slot("Bản tin sáng").days
