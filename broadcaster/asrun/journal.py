@@ -7,7 +7,11 @@ at the next start, so a row accepted while the disk was full survives a power cu
 The journal is small (rows, not audio) and bounded (`MAX_BYTES`); it lives in the first folder
 that accepts a write: the state folder, then `$XDG_RUNTIME_DIR`, `/dev/shm`, `/var/tmp`, the
 temporary folder. Outside the state folder its file name carries a hash of the log's path, so
-two stations on one machine never read each other's journal.
+two stations on one machine never read each other's journal. Those folders are shared with every
+user of the machine and the name is predictable: a journal file owned by anyone but this
+process's user, the state folder's owner or root is neither written nor read (another user's
+file of forged rows would otherwise enter the log, and an aired row there keeps a slot from
+airing).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -39,6 +44,17 @@ def default_folders(state_dir: Path) -> list[Path]:
     return unique
 
 
+def _trusted(log_path: Path) -> set[int]:
+    """This process's user, root, and the owner of the log's folder (the station's user, when root
+    or an admin runs `history`)."""
+    owners = {os.geteuid(), 0}
+    try:
+        owners.add(log_path.parent.stat().st_uid)
+    except OSError:
+        pass
+    return owners
+
+
 def journal_name(log_path: Path, folder: Path) -> str:
     if folder == Path(log_path).parent:
         return STATE_NAME
@@ -49,25 +65,48 @@ def journal_name(log_path: Path, folder: Path) -> str:
 class Journal:
     """Append-only JSON lines for one as-run log, in the first folder that takes the write."""
 
-    def __init__(self, log_path: Path, folders: list[Path]) -> None:
+    def __init__(self, log_path: Path, folders: list[Path], *, owners: set[int] | None = None) -> None:
         self.log_path = Path(log_path)
         self.folders = [Path(f) for f in folders]
+        self.owners = _trusted(self.log_path) if owners is None else owners   # whose journal files count
         self.path: Path | None = None      # where the last append went
         self.full = False                  # MAX_BYTES reached: later changes stay in memory only
 
     def candidates(self) -> list[Path]:
         return [folder / journal_name(self.log_path, folder) for folder in self.folders]
 
+    def _ours(self, path: Path, *, say: bool = True) -> bool:
+        """A regular file (not a link) of a trusted owner."""
+        try:
+            status = path.lstat()
+        except OSError:
+            return False
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        if status.st_uid not in self.owners:
+            if say:
+                log.warning("as-run journal %s belongs to another user (uid %s): ignored", path, status.st_uid)
+            return False
+        return True
+
+    def waiting(self) -> bool:
+        """Whether a journal of this log holds changes (the log has not taken them yet)."""
+        return any(self._ours(path, say=False) and path.stat().st_size > 0 for path in self.candidates())
+
     def append(self, change: dict) -> Path | None:
         """Write one change durably; returns the file, or None when no disk took it."""
         line = (json.dumps(change, ensure_ascii=False) + "\n").encode()
         for path in ([self.path] if self.path else []) + self.candidates():
+            if os.path.lexists(path) and not self._ours(path):
+                continue
             try:
                 if path.exists() and path.stat().st_size + len(line) > MAX_BYTES:
                     self.full = True
                     return None
                 descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
                 try:
+                    if os.fstat(descriptor).st_uid not in self.owners:      # made between the look and the open
+                        continue
                     os.write(descriptor, line)
                     os.fsync(descriptor)
                 finally:
@@ -81,7 +120,7 @@ class Journal:
     def read(self) -> list[dict]:
         """Every change left in any of this log's journals, oldest file first; torn lines skipped."""
         changes: list[dict] = []
-        found = [p for p in self.candidates() if p.is_file() and not p.is_symlink()]
+        found = [p for p in self.candidates() if self._ours(p)]
         for path in sorted(found, key=lambda p: p.stat().st_mtime_ns):
             try:
                 with open(path, "rb") as handle:
@@ -99,8 +138,10 @@ class Journal:
         return changes
 
     def clear(self) -> None:
-        """Remove every journal of this log (its changes are in the log now)."""
+        """Remove every journal of this log (its changes are in the log now); never another user's file."""
         for path in self.candidates():
+            if not self._ours(path, say=False):
+                continue
             try:
                 path.unlink(missing_ok=True)
             except OSError as exc:

@@ -156,13 +156,10 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, str] | None:
 
 def _journal_waiting(path: Path) -> bool:
     """Whether the daemon's journal holds changes the log has not taken yet."""
-    for candidate in Journal(path, default_folders(path.parent)).candidates():
-        try:
-            if candidate.stat().st_size > 0:
-                return True
-        except OSError:
-            continue
-    return False
+    try:
+        return Journal(path, default_folders(path.parent)).waiting()
+    except OSError:
+        return False
 
 
 def _through_the_journal(path: Path, query: Query, newest_first: bool, limit: int | None,

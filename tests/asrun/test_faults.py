@@ -3,6 +3,7 @@ read-only while the station runs. Every row survives and each fault is reported 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -210,3 +211,28 @@ def test_a_journal_cut_mid_line_by_a_power_failure_is_still_read(tmp_path):
     with AsRunLog(path) as asrun:
         assert [(r.key, r.status) for r in asrun.history()] == [("Sáng@1", Status.MISSED)]
     assert not journal.exists()
+
+
+def test_a_journal_file_another_user_owns_is_neither_read_written_nor_removed(tmp_path):
+    """The journal's fallback folders (/dev/shm, /var/tmp, /tmp) are everyone's and its name is
+    predictable: a file there that another user made (forged rows: an aired row keeps a slot from
+    airing) is not the station's. Seen here by a Journal whose trusted owners exclude this user."""
+    from broadcaster.asrun.journal import Journal, journal_name
+
+    state, shared = tmp_path / "state", tmp_path / "shared"
+    state.mkdir()
+    shared.mkdir()
+    path = log_path(state)
+    forged = shared / journal_name(path, shared)
+    fields = {"key": "Sáng@1", "kind": "scheduled", "slot": "Sáng", "bulletins": "a", "priority": "normal",
+              "scheduled": "2023-01-16T06:00:00.000+07:00", "scheduled_utc": MORNING.timestamp(),
+              "started": "2023-01-16T06:00:00.000+07:00", "ended": "2023-01-16T06:03:00.000+07:00",
+              "status": "played", "engine": "gtts", "error": None}
+    line = '{"run": "x", "op": "row", "handle": -1, "fields": %s}\n' % json.dumps(fields)
+    forged.write_text(line, encoding="utf-8")
+    station = Journal(path, [state, shared], owners={os.geteuid() + 4242})   # the file is not theirs
+    assert station.read() == [] and not station.waiting()
+    assert Journal(path, [shared], owners={os.geteuid() + 4242}).append({"op": "row"}) is None
+    station.clear()
+    assert forged.read_text(encoding="utf-8") == line                         # untouched
+    assert [c["fields"]["key"] for c in Journal(path, [state, shared]).read()] == ["Sáng@1"]   # its owner's
