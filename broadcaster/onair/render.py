@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -288,11 +289,36 @@ def room_in(folder: Path) -> int:
 
 
 def memory_folder(folder: Path) -> Path:
-    """A private folder in memory (/dev/shm, else the temporary folder) for renders the disk refuses."""
+    """A private folder in memory (/dev/shm, else the temporary folder) for renders the disk refuses.
+
+    Made now, mode 0700. Its name is predictable and /dev/shm is everyone's: a folder of that
+    name this user does not own, or others may write in, or a link, could be another user's, who
+    could swap the WAVs or plant cached speech that airs on every loudspeaker. Then a new folder
+    with a random name is made instead (or, if memory refuses that, one under `folder`, on the
+    disk that refuses renders: those then air from their parts).
+    """
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else \
         Path(tempfile.gettempdir())
     digest = hashlib.sha256(str(Path(folder).absolute()).encode()).hexdigest()[:12]
-    return base / f"broadcaster-{os.getuid()}-{digest}"
+    path = base / f"broadcaster-{os.getuid()}-{digest}"
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return path                 # memory refuses it too: nothing will be rendered there
+    try:
+        status = path.lstat()
+    except OSError:
+        return path
+    if stat.S_ISDIR(status.st_mode) and status.st_uid == os.geteuid() and not status.st_mode & 0o077:
+        return path
+    log.error("%s is not this user's private folder (another user may have made it): renders in memory go "
+              "to a new folder", path)
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"broadcaster-{os.getuid()}-", dir=base))
+    except OSError:
+        return Path(folder) / ".memory"
 
 
 def _writable(folder: Path) -> bool:

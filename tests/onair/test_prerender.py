@@ -49,3 +49,44 @@ def test_busy_while_a_programme_is_rendered_or_waits_to_be(folder):
         assert not prerenderer.busy()
     finally:
         prerenderer.close()
+
+
+def test_the_memory_folder_is_made_private_and_a_planted_one_is_not_used(tmp_path):
+    """/dev/shm is everyone's and the memory folder's name is predictable: a link or a folder others
+    may write in, found under that name, is another user's chance to swap renders or plant cached
+    speech; a new private folder is made instead."""
+    import os
+    import shutil
+    import stat
+
+    from broadcaster.onair.render import memory_folder
+
+    made = []
+    try:
+        mine = memory_folder(tmp_path / "own")
+        made.append(mine)
+        assert mine.is_dir() and stat.S_IMODE(mine.lstat().st_mode) == 0o700
+        assert memory_folder(tmp_path / "own") == mine                      # the same folder next start
+
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        planted = memory_folder(tmp_path / "linked")                          # where it would go...
+        made.append(planted)
+        planted.rmdir()
+        planted.symlink_to(elsewhere)                                          # ...a link there first
+        chosen = memory_folder(tmp_path / "linked")
+        made.append(chosen)
+        assert chosen != planted and not chosen.is_symlink() and stat.S_IMODE(chosen.lstat().st_mode) == 0o700
+
+        shared = memory_folder(tmp_path / "shared")
+        made.append(shared)
+        os.chmod(shared, 0o777)                                                # others may write in it
+        chosen = memory_folder(tmp_path / "shared")
+        made.append(chosen)
+        assert chosen != shared and stat.S_IMODE(chosen.lstat().st_mode) == 0o700
+    finally:
+        for path in made:
+            if path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
