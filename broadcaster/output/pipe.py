@@ -21,12 +21,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.childerr import StderrTail
 from broadcaster.errors import OutputError
 from broadcaster.output.source import Source
 
 log = logging.getLogger(__name__)
 
-STDERR_KEPT = 4096      # bytes of the program's stderr kept for the log; the rest is read and dropped
 
 i18n.register({
     "output.pipe_failed": ("Không chạy được {program}: {detail}", "Could not run {program}: {detail}"),
@@ -51,7 +51,6 @@ class PipeSource(Source):
         self._channels, self._width = 1, 4  # frames on the pipe: float32 mono unless the header says
         self._pcm = False
         self._ended = False
-        self._errors = b""                  # the end of the program's stderr
         try:
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE if stdin is not None
                                              else subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -60,9 +59,7 @@ class PipeSource(Source):
             raise OutputError(i18n.tr("output.pipe_failed", program=self.program, detail=exc)) from exc
         # stderr is drained all along: a program that writes much there (ffmpeg on a damaged
         # recording, a line per bad frame) would otherwise fill the pipe and stop its sound.
-        self._drainer = threading.Thread(target=self._drain, args=(self._process.stderr,), daemon=True,
-                                         name=f"pipe-{self.program}-stderr")
-        self._drainer.start()
+        self._errors = StderrTail(self._process.stderr, name=f"pipe-{self.program}-stderr")
         if stdin is not None:
             self._feeder = threading.Thread(target=self._feed, args=(self._process,), name=f"pipe-{self.program}",
                                             daemon=True)
@@ -115,22 +112,13 @@ class PipeSource(Source):
             raise OutputError(i18n.tr("output.pipe_bad_wav", program=self.program, detail="no fmt chunk"))
         return rate
 
-    def _drain(self, stream) -> None:
-        try:
-            while chunk := stream.read1(65536):
-                self._errors = (self._errors + chunk)[-STDERR_KEPT:]
-        except (OSError, ValueError):       # closed by close()
-            pass
-
     def _stderr(self) -> str:
         """The last line the program wrote to stderr, once it has ended."""
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return ""
-        self._drainer.join(timeout=1)
-        text = self._errors.decode("utf-8", "replace").strip()
-        return text.splitlines()[-1] if text else ""
+        return self._errors.last_line()
 
     def read(self, frames: int) -> np.ndarray:
         if self._ended or self._process is None:
@@ -156,7 +144,7 @@ class PipeSource(Source):
         if process.poll() is None:
             process.kill()
         process.wait()
-        self._drainer.join(timeout=1)
+        self._errors.join()
         for stream in (process.stdout, process.stderr):
             stream.close()
         if self._feeder is not None:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.childerr import StderrTail
 from broadcaster.constants import HORN, HORN_HIGHPASS_HZ
 from broadcaster.errors import ProgrammeError
 from broadcaster.programme import dsp
@@ -105,6 +106,7 @@ def _decode(source: Path, voicing: str, scratch: Path) -> tuple[int, np.ndarray,
                                    stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
         raise ProgrammeError(i18n.tr("programme.ffmpeg_missing")) from exc
+    errors = StderrTail(process.stderr, name="decode-stderr")     # unread, it would stop the decoding
     try:
         with open(scratch, "wb") as out:
             while read := process.stdout.readinto(view):
@@ -117,13 +119,13 @@ def _decode(source: Path, voicing: str, scratch: Path) -> tuple[int, np.ndarray,
                 air_power.append(_frame_power(air))
                 k_power.append(_frame_power(np.ascontiguousarray(pairs[:, 1])))
                 samples += len(air)
-        stderr = process.stderr.read().decode("utf-8", "replace")
     finally:
         process.stdout.close()
-        process.stderr.close()
         returncode = process.wait()
+        detail = errors.last_line()
+        process.stderr.close()
     if returncode != 0:
-        detail = (stderr.strip().splitlines() or [f"ffmpeg exit {returncode}"])[-1]
+        detail = detail or f"ffmpeg exit {returncode}"
         raise ProgrammeError(i18n.tr("programme.decode_failed", path=source, detail=detail))
     if not air_power:
         return 0, np.zeros(0), np.zeros(0)

@@ -253,6 +253,31 @@ def test_corrupt_audio_and_silent_speech_are_reported_with_the_file(tmp_path, sp
     assert not (tmp_path / "o.wav").exists()
 
 
+def test_a_damaged_recording_renders_however_much_ffmpeg_complains(tmp_path, speaker):
+    """ffmpeg writes a line to stderr per bad frame (some 300 KB for this one: more than a pipe
+    holds): read as it comes, so the decoding never stops on a full stderr pipe (it hung for good)."""
+    import random
+    import threading
+
+    recording = tmp_path / "hong.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=90",
+                    "-ac", "1", "-b:a", "32k", str(recording)], check=True)
+    damaged = bytearray(recording.read_bytes())
+    noise = random.Random(1)
+    for at in range(2000, len(damaged), 97):        # one byte in 97 spoiled: nearly every frame is bad
+        damaged[at] = noise.randrange(256)
+    recording.write_bytes(damaged)
+    bulletin = Bulletin(id="hong", title="Hỏng", audio=recording, intro=NO_JINGLE, outro=NO_JINGLE)
+    schedule = make_schedule(tmp_path, [bulletin])
+    done = []
+    render = threading.Thread(target=lambda: done.append(
+        ProgrammeBuilder(schedule, speaker).render([bulletin], tmp_path / "o.wav")), daemon=True)
+    render.start()
+    render.join(timeout=60)
+    assert done, "the render of a damaged recording did not finish"
+    assert done[0].duration > 60
+
+
 def test_speech_errors_pass_through_unchanged(tmp_path, speaker):
     speaker.fail_on = ("gia súc",)
     bulletin = Bulletin(id="a", title="A", text=TEXT)
