@@ -9,7 +9,8 @@ Rendering runs in separate processes (`RenderWorker`), not threads: pydub/ffmpeg
 daemon's own process raised APScheduler's start jitter from ~1 ms to 15-40 ms (measured).
 Two workers: one works through the pre-render backlog, the other only takes urgent jobs
 (emergencies, desk replays, catch-up after a restart) so they never queue behind it; the
-urgent one is started (and its imports done) with the daemon, not at the first emergency.
+urgent one is started (and its imports done) as soon as the backlog is rendered, not at the
+first emergency.
 
 The renderer is any picklable callable `render(job, out_path) -> RenderResult`; the daemon uses
 `programme_renderer` (ProgrammeBuilder + speaker_for), tests pass a fast tone renderer.
@@ -526,7 +527,7 @@ class Prerenderer:
     def _loop(self, urgent: bool) -> None:
         worker = self._workers[urgent]
         if urgent:
-            worker.warm()           # an emergency must not wait for a process to start
+            self._warm_when_idle(worker)
         while True:
             task = self._next(urgent)
             if task is None:
@@ -580,6 +581,23 @@ class Prerenderer:
                 current = self._tasks.get(task.job.key) is task
             if current:
                 _settle(task.future, result=result)
+
+    def _warm_when_idle(self, worker: RenderWorker) -> None:
+        """Start the urgent worker ahead of the first emergency, once the backlog is rendered.
+
+        Not at once: at start-up the first slots' renders have the cores first (the planner asks
+        for them within moments of the start). An urgent job that comes before then starts the
+        worker itself, as before.
+        """
+        first_plan = time.monotonic() + 2.0
+        with self._cond:
+            while not self._stopping and not self._pending[True] and (
+                    (self._seq == 0 and time.monotonic() < first_plan) or self._running
+                    or any(t.not_before <= time.monotonic() for t in self._pending[False])):
+                self._cond.wait(timeout=0.2)
+            if self._stopping or self._pending[True]:
+                return
+        worker.warm()           # an emergency must not wait for a process to start
 
     def _no_time_left(self, task: _Task) -> bool:
         return task.deadline - self.clock() <= 2 * self.retry_delay
