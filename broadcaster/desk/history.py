@@ -43,6 +43,7 @@ STATUSES = ("played", "late", "missed", "failed", "interrupted", "partial", "pla
 _ISO_LENGTH = len("2026-01-01T06:00:00.000+07:00")
 _BUCKET = 900                  # seconds: every change of time falls on a quarter hour (UTC)
 _SEPARATOR = "\n"              # how the log joins a row's bulletin ids
+_LAST_OFFSET = 2 ** 62         # SQLite integers are 64-bit: a larger ?offset= (or page) is past every row anyway
 
 
 def day(value: str) -> date:
@@ -190,7 +191,7 @@ def rows(path: Path, query: Query, *, newest_first: bool = True, limit: int | No
            f"ORDER BY scheduled_utc {order}, id {order}")
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
-        params += [limit, max(0, offset)]
+        params += [limit, min(max(0, offset), _LAST_OFFSET)]
     try:
         cursor = db.execute(sql, params)
         while True:

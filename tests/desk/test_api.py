@@ -211,6 +211,16 @@ def test_history_exports_csv_with_bom_and_xlsx(clients, station):
     assert csv.splitlines()[0].endswith(b",error,attempts,note,pending")
 
 
+def test_a_page_or_offset_past_any_integer_is_an_empty_page_not_an_error(clients, station):
+    from broadcaster.asrun import AsRunLog, log_path
+
+    AsRunLog(log_path(station.state)).close()              # a log (empty), so the SQL runs
+    viewer = clients["xem"]
+    assert viewer.get("/api/history", params={"limit": 5, "offset": 10 ** 20}).json() == []
+    page = viewer.get("/history", params={"from": "2023-01-01", "to": "2023-01-31", "page": 10 ** 18})
+    assert page.status_code == 200 and '<tr class="status-' not in page.text
+
+
 def test_history_only_reads_the_log_the_daemon_writes(clients, station):
     """The desk shows rows still in the journal as pending and leaves the journal and a damaged log alone."""
     import json as json_
