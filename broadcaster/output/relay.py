@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from broadcaster import i18n
+from broadcaster.childerr import StderrTail
 from broadcaster.constants import HORN, HORN_HIGHPASS_HZ
 from broadcaster.schedule.model import SpeechSettings
 from broadcaster.speech.audio import RATE as SPEECH_RATE
@@ -392,6 +393,7 @@ class RelaySource:
         except OSError as exc:
             return False, i18n.tr("relay.never_connected", detail=exc)
         self._process = process
+        errors = StderrTail(process.stderr, name="relay-stderr")   # read as it comes: see childerr
         got_audio = False
         carry = b""
         keep = self.cushion + int(0.5 * self.rate)
@@ -415,13 +417,13 @@ class RelaySource:
             if process.poll() is None:
                 process.kill()
             process.wait()
-            stderr = process.stderr.read().decode(errors="replace").strip().splitlines()
+            last = errors.last_line()
             process.stdout.close()
             process.stderr.close()
             self._process = None
         if not got_audio:
-            return False, i18n.tr("relay.never_connected", detail=stderr[-1] if stderr else "?")
-        return True, stderr[-1] if stderr else i18n.tr("relay.ended")
+            return False, i18n.tr("relay.never_connected", detail=last or "?")
+        return True, last or i18n.tr("relay.ended")
 
 
 class _Airing:

@@ -7,6 +7,7 @@ import http.server
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -210,3 +211,34 @@ def test_gap_notice_is_spoken_by_the_offline_voice():
     assert 1.5 < len(notice) / RATE < 8.0
     rms = float(np.sqrt(np.mean(notice ** 2)))
     assert 10 ** (-22 / 20) < rms <= 10 ** (-14 / 20) and float(np.abs(notice).max()) <= 10 ** (-3 / 20) + 1e-6
+
+
+# A stream ffmpeg decodes with errors: a line per bad frame on stderr (far past a pipe's 64 KiB)
+# before and between its audio, then a last line that names why it ended.
+NOISY_SOURCE = """
+import sys
+for n in range(20000):
+    sys.stderr.write(f"[mp3float @ 0x55d] Header missing, frame {n}\\n")
+sys.stderr.flush()
+sys.stdout.buffer.write(b"\\x00\\x00\\x00\\x3f" * 48000)
+sys.stdout.flush()
+sys.stderr.write("stream ended by the source\\n")
+"""
+
+
+def test_a_stream_with_many_decode_errors_still_relays_and_names_its_end():
+    """Before, stderr was read only at the end: ffmpeg blocked on the full stderr pipe and the
+    relay never got its audio (nor ended)."""
+    relay = RelaySource("http://127.0.0.1:9/x.mp3", 30.0, cushion=0.5,
+                        command=lambda url: [sys.executable, "-c", NOISY_SOURCE])
+    relay.open()
+    try:
+        deadline = time.monotonic() + 10
+        while not relay.report().connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.report().connected
+        while relay._cause is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay._cause == "stream ended by the source"
+    finally:
+        relay.close()
