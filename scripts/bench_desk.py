@@ -261,7 +261,7 @@ def main() -> int:
             reloads.append(time.perf_counter() - started)
         print(f"\nsave -> daemon plan has it: {', '.join(f'{r:.2f}' for r in reloads)} s "
               f"(median {statistics.median(reloads):.2f} s, from the PUT's start; includes the save itself, "
-              f"the daemon's 1 s file poll and its own validation)")
+              f"the desk's reload command to the daemon and the daemon's own validation)")
 
         fields = {"id": "mot-phut", "title": "Một phút", "text": ONE_MINUTE}
         cold, status, body, _ = client.call("POST", "/api/preview", fields)
