@@ -349,26 +349,11 @@ class AsRunLog:
         write yet) is read too and shown as pending. An absent log reads as empty."""
         if journal:
             self._load_journal()
-        try:
-            os.stat(self.path)
-        except FileNotFoundError:
+        opened = open_readonly(self.path, timeout=10.0)
+        if opened is None:
             return                     # no log yet: nothing written, or only what the journal holds
-        except OSError as exc:
-            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc.strerror or exc)) from exc
-        reason = inspect(self.path)
-        if reason is not None:
-            raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=reason))
-        location = f"file:{quote(str(self.path.absolute()))}"
+        self._db, self._columns = opened
         try:
-            try:
-                self._db = sqlite3.connect(f"{location}?mode=ro", uri=True, check_same_thread=False, timeout=10.0)
-                self._columns = _select_list(self._db)
-            except sqlite3.OperationalError:
-                # A WAL log on a read-only disk cannot get its -shm file; nobody can write there either,
-                # so reading it as an unchanging file is safe.
-                self._db.close()
-                self._db = sqlite3.connect(f"{location}?immutable=1", uri=True, check_same_thread=False)
-                self._columns = _select_list(self._db)
             damage = integrity(self._db)
         except sqlite3.Error as exc:
             raise AsRunError(i18n.tr("asrun.read_failed", path=self.path, detail=exc)) from exc
@@ -980,6 +965,36 @@ def _migrate(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def open_readonly(path: Path, *, timeout: float) -> tuple[sqlite3.Connection, str] | None:
+    """A read-only connection to the log at `path` and the columns to SELECT from it (see
+    `_select_list`); None when there is no log yet. A damaged or unreadable file raises `AsRunError`.
+
+    Shared by `AsRunLog(readonly=True)` and the desk's history, which reads pages straight from SQL.
+    """
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AsRunError(i18n.tr("asrun.read_failed", path=path, detail=exc.strerror or exc)) from exc
+    reason = inspect(path)             # a truncated or foreign file: the daemon's to move aside
+    if reason is not None:
+        raise AsRunError(i18n.tr("asrun.read_failed", path=path, detail=reason))
+    location = f"file:{quote(str(Path(path).absolute()))}"
+    try:
+        db = sqlite3.connect(f"{location}?mode=ro", uri=True, check_same_thread=False, timeout=timeout)
+        try:
+            return db, _select_list(db)
+        except sqlite3.OperationalError:
+            # A WAL log on a read-only disk cannot get its -shm file; nobody can write there either,
+            # so reading it as an unchanging file is safe.
+            db.close()
+            db = sqlite3.connect(f"{location}?immutable=1", uri=True, check_same_thread=False)
+            return db, _select_list(db)
+    except sqlite3.Error as exc:
+        raise AsRunError(i18n.tr("asrun.read_failed", path=path, detail=exc)) from exc
 
 
 def _select_list(db: sqlite3.Connection) -> str:

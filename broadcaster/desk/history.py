@@ -1,8 +1,9 @@
 """The as-run log as the desk reads it: filtered, paged and streamed by SQLite, never written.
 
 Where it sits: beside `broadcaster.asrun`, whose daemon-side `AsRunLog` owns the file (schema,
-writes, recovery, journal); the daemon is its only writer. The desk reads through its own
-read-only connection (`mode=ro`, or as an unchanging file on a read-only disk): date range, slot
+writes, recovery, journal); the daemon is its only writer. The desk reads through the log's
+read-only connection (`asrun.log.open_readonly`: `mode=ro`, or as an unchanging file on a
+read-only disk), without `AsRunLog`'s integrity check: date range, slot
 and status go into the SQL (the range on the `scheduled_utc` index), newest or oldest first,
 with LIMIT/OFFSET for pages; an export iterates the cursor row by row, so 100,000 rows stream in
 constant memory. `AsRunLog(readonly=True)` would run SQLite's integrity check over every row on
@@ -20,25 +21,21 @@ between stations, tests) is converted.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from broadcaster import i18n
 from broadcaster.asrun import AsRunLog, AsRunRow
-from broadcaster.asrun.check import inspect
+from broadcaster.asrun.log import open_readonly
 from broadcaster.asrun.journal import Journal, default_folders
 from broadcaster.desk.store import DeskError
 from broadcaster.errors import AsRunError
 
 COLUMNS = ("id", "key", "kind", "slot", "bulletins", "priority", "scheduled", "started", "ended", "status",
            "engine", "error", "attempts", "note", "pending")
-# What a log of the first schema (before `attempts` and `note`) answers for them.
-_SCHEMA_1 = {"attempts": "CASE WHEN started IS NULL THEN 0 ELSE 1 END", "note": "NULL"}
 STATUSES = ("played", "late", "missed", "failed", "interrupted", "partial", "playing")
 _ISO_LENGTH = len("2026-01-01T06:00:00.000+07:00")
 _BUCKET = 900                  # seconds: every change of time falls on a quarter hour (UTC)
@@ -103,8 +100,8 @@ class Query:
         return datetime.fromisoformat(value).astimezone(self.zone).isoformat(timespec="milliseconds")
 
     def row(self, record: tuple) -> dict:
-        """A SELECT of `COLUMNS` (but `pending`) + scheduled_utc as the desk serves it."""
-        offset = self._offset(record[14])
+        """A SELECT of the log's columns (`open_readonly`) + scheduled_utc as the desk serves it."""
+        offset = self._offset(record[15])
         return {"id": record[0], "key": record[1], "kind": record[2], "slot": record[3],
                 "bulletins": record[4].split(_SEPARATOR) if record[4] else [], "priority": record[5],
                 "scheduled": self.local(record[6], offset), "started": self.local(record[7], offset),
@@ -132,27 +129,9 @@ def _unreadable(path: Path, detail: object) -> DeskError:
 def _connect(path: Path) -> tuple[sqlite3.Connection, str] | None:
     """A read-only connection to the log and the columns to select; None when there is no log yet."""
     try:
-        os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise _unreadable(path, exc.strerror or exc) from exc
-    reason = inspect(path)                  # a truncated or foreign file: the daemon's to move aside
-    if reason is not None:
-        raise _unreadable(path, reason)
-    location = f"file:{quote(str(path.absolute()))}"
-    try:
-        try:
-            db = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=5.0)
-            names = {record[1] for record in db.execute("PRAGMA table_info(asrun)")}
-        except sqlite3.OperationalError:
-            # A WAL log on a read-only disk cannot get its -shm file; nobody can write there either,
-            # so reading it as an unchanging file is safe.
-            db = sqlite3.connect(f"{location}?immutable=1", uri=True)
-            names = {record[1] for record in db.execute("PRAGMA table_info(asrun)")}
-    except sqlite3.Error as exc:
-        raise _unreadable(path, exc) from exc
-    return db, ", ".join(c if c in names else _SCHEMA_1[c] for c in COLUMNS[:-1])
+        return open_readonly(path, timeout=5.0)
+    except AsRunError as exc:
+        raise DeskError(503, str(exc)) from exc
 
 
 def _journal_waiting(path: Path) -> bool:
