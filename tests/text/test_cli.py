@@ -83,37 +83,20 @@ def test_bad_dictionary_prints_every_problem(tmp_path, stdin, capsys):
     ]
 
 
-def test_schedule_option_uses_station_pronunciations(tmp_path, stdin, capsys):
+@pytest.mark.parametrize("bulletin", [
+    "text: UBND xã VQ thông báo.",
+    "text_file: chua-viet.txt",     # a bulletin being fixed elsewhere does not stop a reading check
+], ids=["station-pronunciations", "reads-only-the-station"])
+def test_schedule_option_uses_station_pronunciations(tmp_path, stdin, capsys, bulletin):
     (tmp_path / "doc-ten.yaml").write_text("VQ: Vinh Quang\n", encoding="utf-8")
     schedule = tmp_path / "schedule.yaml"
-    schedule.write_text(textwrap.dedent("""\
+    schedule.write_text(textwrap.dedent(f"""\
         station:
           name: Đài xã Vinh Quang
           pronunciations: doc-ten.yaml
         bulletins:
           tin-a:
-            text: UBND xã VQ thông báo.
-        slots:
-          - name: Sáng
-            at: "06:00"
-            play: [tin-a]
-        """), encoding="utf-8")
-    stdin("Xã VQ\n")
-    assert main(["normalize", "--schedule", str(schedule)]) == 0
-    assert capsys.readouterr().out == "Xã Vinh Quang\n"
-
-
-def test_schedule_option_reads_only_the_station(tmp_path, stdin, capsys):
-    """A bulletin being fixed elsewhere in the schedule does not stop a reading check."""
-    (tmp_path / "doc-ten.yaml").write_text("VQ: Vinh Quang\n", encoding="utf-8")
-    schedule = tmp_path / "schedule.yaml"
-    schedule.write_text(textwrap.dedent("""\
-        station:
-          name: Đài xã Vinh Quang
-          pronunciations: doc-ten.yaml
-        bulletins:
-          tin-a:
-            text_file: chua-viet.txt
+            {bulletin}
         slots:
           - name: Sáng
             at: "06:00"
